@@ -1,0 +1,292 @@
+// convkit: portable SIMD/OpenMP 2-D convolution for the CPU.
+//
+// This is the only header users include. It needs the C++17 standard library
+// and nothing else: no Highway or OpenMP types appear here.
+//
+// Layouts (fixed in this version):
+//   input   NHWC: x[n][h][w][c], c in [0, in_channels), dense.
+//   output  NHWC: y[n][oh][ow][o], o in [0, out_channels), dense.
+//   weights HWIO: w[kh][kw][ci][o] with ci in [0, in_channels / groups) and
+//           o in [0, out_channels), dense (the notebooks' [KH][KW][Cin][Cout]).
+//   bias    b[o], o in [0, out_channels).
+// Groups follow PyTorch: output channel o belongs to group g = o / (out_channels
+// / groups) and reads input channels [g * in_channels / groups, (g + 1) *
+// in_channels / groups); its weights are w[kh][kw][0 : in_channels/groups][o].
+// With groups == in_channels == out_channels (depthwise) the weights are
+// w[kh][kw][0][c].
+//
+// Every entry point reports failure through Status; none throws. Bad input is
+// detected before anything is written: on error the output is untouched.
+#ifndef CONVKIT_CONVKIT_H_
+#define CONVKIT_CONVKIT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#if defined(_WIN32) && defined(CONVKIT_SHARED_BUILD)
+#define CONVKIT_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define CONVKIT_API __attribute__((visibility("default")))
+#else
+#define CONVKIT_API
+#endif
+
+namespace convkit {
+
+// ---------------------------------------------------------------------------
+// Status
+
+enum class StatusCode : int {
+  kOk = 0,
+  kInvalidArgument = 1,  // a descriptor field, pointer or option is wrong
+  kUnsupported = 2,      // valid input that the requested algorithm/target
+                         // cannot run
+  kOutOfMemory = 3,      // an allocation failed; nothing was written
+};
+
+// Result of every call. On failure, field() names the offending descriptor
+// field or argument (for example "stride_h", "groups", "output") and message()
+// is a full sentence for humans, prefixed "convkit: ".
+class CONVKIT_API Status {
+ public:
+  Status() = default;  // OK
+  Status(StatusCode code, std::string field, std::string message);
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& field() const { return field_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string field_;
+  std::string message_;
+};
+
+// ---------------------------------------------------------------------------
+// Descriptor
+
+// A 2-D convolution, cross-correlation as in PyTorch's conv2d:
+//   y[n][oh][ow][o] = bias[o] + sum over kh, kw, ci of
+//       x[n][oh*stride_h + kh*dilation_h - pad_top]
+//        [ow*stride_w + kw*dilation_w - pad_left][g*Cg + ci] * w[kh][kw][ci][o]
+// where Cg = in_channels / groups, g = o / (out_channels / groups), and x is
+// zero outside the input. Output size (PyTorch, floor):
+//   out_h = (in_h + pad_top + pad_bottom - ((kernel_h - 1) * dilation_h + 1))
+//           / stride_h + 1, and likewise out_w.
+// All sizes are element counts. Defaults give a dense, unpadded, ungrouped
+// convolution without bias.
+struct Conv2dDesc {
+  int64_t batch = 1;         // N >= 0; N == 0 is a valid no-op
+  int64_t in_h = 0;          // >= 1
+  int64_t in_w = 0;          // >= 1
+  int64_t in_channels = 0;   // >= 1, divisible by groups
+  int64_t out_channels = 0;  // >= 1, divisible by groups
+  int64_t kernel_h = 0;      // >= 1
+  int64_t kernel_w = 0;      // >= 1
+  int64_t stride_h = 1;      // >= 1
+  int64_t stride_w = 1;      // >= 1
+  int64_t pad_top = 0;       // >= 0
+  int64_t pad_bottom = 0;    // >= 0
+  int64_t pad_left = 0;      // >= 0
+  int64_t pad_right = 0;     // >= 0
+  int64_t dilation_h = 1;    // >= 1 (1 = dense, as in PyTorch)
+  int64_t dilation_w = 1;    // >= 1
+  int64_t groups = 1;        // >= 1
+  bool has_bias = false;
+};
+
+// Checks every field (ranges, divisibility, dilated kernel against the padded
+// input, 64-bit and size_t overflow of every tensor's element and byte count).
+CONVKIT_API Status Validate(const Conv2dDesc& desc);
+
+// Validates desc and returns the output height and width.
+CONVKIT_API Status OutputShape(const Conv2dDesc& desc, int64_t* out_h,
+                               int64_t* out_w);
+
+// Element counts of the four tensors (desc must be valid; 0 otherwise).
+struct TensorSizes {
+  int64_t input = 0;    // N * in_h * in_w * in_channels
+  int64_t weights = 0;  // kernel_h * kernel_w * (in_channels/groups) * out_ch
+  int64_t bias = 0;     // out_channels if has_bias, else 0
+  int64_t output = 0;   // N * out_h * out_w * out_channels
+};
+CONVKIT_API TensorSizes Sizes(const Conv2dDesc& desc);
+
+// Multiply-adds times two: 2 * N * out_h * out_w * out_channels * kernel_h *
+// kernel_w * in_channels / groups (0 for an invalid descriptor).
+CONVKIT_API double Flops(const Conv2dDesc& desc);
+
+// The one-line shape syntax shared by convkit-perf, the tests and the corpus:
+//   n=1,h=56,w=56,ci=64,co=64,k=3x3,s=1,p=1,d=1,g=1[,bias=1]
+// h, w, ci, co and k are required; n=1, s=1, p=0, d=1, g=1, bias=0 by default.
+// k, s, d take "A" or "AxB" (height x width); p takes "A" (all sides), "AxB"
+// (top=bottom=A, left=right=B) or "T:B:L:R". Whitespace around items is
+// ignored. A malformed spec is kInvalidArgument naming the field ("k", "p"...).
+CONVKIT_API Status ParseShapeSpec(const std::string& spec, Conv2dDesc* desc);
+// The canonical spec of desc, in the corpus' form:
+//   n=2,h=5,w=5,ci=3,co=16,k=3x3,s=1x1,p=1:1:1:1,d=1x1,g=1  (+ ",bias=1")
+CONVKIT_API std::string FormatShapeSpec(const Conv2dDesc& desc);
+
+// ---------------------------------------------------------------------------
+// Algorithms, targets and options
+
+// Algorithms, in the order kAuto tries them (first applicable wins).
+enum class Algorithm : int {
+  kAuto = 0,
+  kDepthwise,    // groups == in_channels == out_channels: direct NHWC kernel,
+                 // vectorized over channels
+  kGemm1x1,      // 1x1, stride 1, no padding: the input is the GEMM's A matrix
+  kIm2colGemm,   // any shape: im2col packed a cache block at a time + GEMM
+  kShiftedGemm,  // any shape: one GEMM per kernel tap on the shifted input
+                 // (the notebooks' second method); never chosen by kAuto
+  kNaive,        // the direct 7-deep loop in float; never chosen by kAuto
+};
+// "auto", "depthwise", "gemm_1x1", "im2col_gemm", "shifted_gemm", "naive".
+CONVKIT_API const char* AlgorithmName(Algorithm algorithm);
+// Parses the names above; returns false for an unknown name.
+CONVKIT_API bool ParseAlgorithm(const std::string& name, Algorithm* algorithm);
+
+// SIMD targets are Highway's: on x86 "AVX3" (AVX-512), "AVX2", "SSE4",
+// "SSSE3" and the portable fallback ("SCALAR" with g++ 12, "EMU128" with
+// clang; both names select it); on Arm "SVE2", "SVE", "NEON".
+//
+// Which target runs: the best one that was compiled, that this CPU supports,
+// and that is no better than the limit. The limit is, in order: the
+// Options::max_target of the call or operator; else SetMaxTarget(); else the
+// environment variable CONVKIT_TARGET (read once, at the first convkit call);
+// else none. A limit the CPU cannot reach selects the best target below it.
+//
+// Sets the process-wide limit; "" removes it. Thread-safe; affects operators
+// created afterwards and one-shot calls, not operators already created.
+// Unknown names are kInvalidArgument (field "target").
+CONVKIT_API Status SetMaxTarget(const std::string& name);
+// The process-wide limit ("" if none). An invalid CONVKIT_TARGET is reported
+// by every call that needs a target, as kInvalidArgument naming
+// "CONVKIT_TARGET".
+CONVKIT_API std::string MaxTarget();
+// Targets compiled into this build, best first.
+CONVKIT_API std::vector<std::string> CompiledTargets();
+// Compiled targets this CPU can run, best first.
+CONVKIT_API std::vector<std::string> SupportedTargets();
+// The target a call would use under limit (or under the process-wide limit
+// when limit is empty); kInvalidArgument for an unknown name.
+CONVKIT_API Status ResolveTarget(const std::string& limit, std::string* target);
+
+struct Options {
+  Algorithm algorithm = Algorithm::kAuto;
+  // Upper bound on the SIMD target for this call or operator ("" = none; see
+  // SetMaxTarget). An operator keeps the target chosen at creation.
+  std::string max_target;
+  // OpenMP threads. 0 = omp_get_max_threads() at call time. Inside an active
+  // OpenMP parallel region convkit always runs on the calling thread alone
+  // (no nested parallelism, no oversubscription). Without OpenMP, 1.
+  int threads = 0;
+};
+
+// What will run, as chosen by the plan.
+struct PlanInfo {
+  std::string algorithm;  // AlgorithmName() of the chosen algorithm
+  std::string kernel;     // e.g. "f32_gemm_14x2v__avx3", "f32_dwconv_4v__avx2"
+  std::string target;     // Highway target name, e.g. "AVX3"
+  int64_t mr = 0, nr = 0;            // register tile (GEMM algorithms)
+  int64_t mc = 0, kc = 0, nc = 0;    // cache blocks (GEMM algorithms)
+  int64_t out_h = 0, out_w = 0;
+  int threads = 0;                   // threads the call would use
+  size_t workspace_bytes = 0;        // bytes Forward needs at that count
+};
+
+// Validates desc and options and reports the plan a one-shot call would run.
+CONVKIT_API Status QueryPlan(const Conv2dDesc& desc, const Options& options,
+                             PlanInfo* info);
+
+// ---------------------------------------------------------------------------
+// Prepared operator
+
+// Created once from a descriptor and weights; packs the weights (and bias) into
+// the chosen kernel's layout, so that Forward can run many times. The caller's
+// weight and bias arrays are not referenced after Create returns.
+//
+// Thread safety: Forward is const and may be called concurrently from several
+// threads on the same operator, each with its own output (and workspace).
+//
+// Memory: Create allocates the packed weights (about the weights' size, padded
+// to the register tile). Forward needs a workspace of WorkspaceBytes(threads)
+// bytes, at most 64 KiB-aligned blocks of MC*KC floats per thread: either pass
+// one, or let Forward allocate it (one allocation per call, freed on return).
+// Nothing else is allocated per call.
+class CONVKIT_API Conv2d {
+ public:
+  // weights: HWIO, Sizes(desc).weights floats. bias: out_channels floats,
+  // required iff desc.has_bias (must be null otherwise). *op receives the
+  // operator; on error it is left unchanged.
+  static Status Create(const Conv2dDesc& desc, const float* weights,
+                       const float* bias, const Options& options,
+                       std::unique_ptr<Conv2d>* op);
+  ~Conv2d();
+  Conv2d(const Conv2d&) = delete;
+  Conv2d& operator=(const Conv2d&) = delete;
+
+  // input: Sizes().input floats (NHWC); output: Sizes().output floats (NHWC).
+  // The output must not overlap the input. threads: as Options::threads
+  // (0 = the operator's setting). Allocates the workspace for this call.
+  Status Forward(const float* input, float* output, int threads = 0) const;
+
+  // Same, with a caller-provided workspace of at least WorkspaceBytes(threads)
+  // bytes (any alignment; it must not overlap input or output). Allocates
+  // nothing.
+  Status Forward(const float* input, float* output, void* workspace,
+                 size_t workspace_bytes, int threads = 0) const;
+
+  // Workspace bytes Forward needs for a thread count (0 = as Forward
+  // resolves it now). 0 for algorithms that need none.
+  size_t WorkspaceBytes(int threads = 0) const;
+
+  const Conv2dDesc& desc() const;
+  // The plan (algorithm, kernel, target, blocking); threads and
+  // workspace_bytes as resolved at creation.
+  const PlanInfo& info() const;
+
+  struct Impl;
+
+ private:
+  explicit Conv2d(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// One-shot: validates, packs the weights and runs, in one call. Same layouts
+// and errors as Conv2d; output must overlap none of input, weights and bias.
+// Allocates the packed weights and the workspace for the duration of the call.
+CONVKIT_API Status Conv2dForward(const Conv2dDesc& desc, const float* input,
+                                 const float* weights, const float* bias,
+                                 float* output, const Options& options = {});
+
+// ---------------------------------------------------------------------------
+// Reference
+
+// The naive convolution (the notebooks' 7-deep loop) accumulating in double:
+// y[i] = bias + sum x*w, and, if abs_sum is non-null, abs_sum[i] = |bias| +
+// sum |x|*|w|, the magnitude that bounds the rounding error of any float
+// evaluation. Same layouts and validation as Conv2dForward; outputs are
+// Sizes(desc).output doubles. Single-threaded unless OpenMP is enabled, in
+// which case it parallelizes over output rows with omp_get_max_threads().
+CONVKIT_API Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
+                                   const float* weights, const float* bias,
+                                   double* output, double* abs_sum = nullptr);
+
+// The same sums for one output element (n, oh, ow, o); desc must be valid and
+// the indices in range.
+CONVKIT_API void ReferenceConv2dAt(const Conv2dDesc& desc, const float* input,
+                                   const float* weights, const float* bias,
+                                   int64_t n, int64_t oh, int64_t ow, int64_t o,
+                                   double* value, double* abs_sum);
+
+// Library version, "MAJOR.MINOR.PATCH".
+CONVKIT_API const char* Version();
+
+}  // namespace convkit
+
+#endif  // CONVKIT_CONVKIT_H_

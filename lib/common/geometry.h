@@ -1,0 +1,76 @@
+// Sizes derived once from a validated descriptor and shared by the planner,
+// the packers and the kernels. Everything is int64 (element counts); the
+// validator has already checked that every product below fits.
+#ifndef CONVKIT_LIB_COMMON_GEOMETRY_H_
+#define CONVKIT_LIB_COMMON_GEOMETRY_H_
+
+#include <cstdint>
+
+#include "convkit/convkit.h"
+
+namespace convkit {
+
+struct ConvGeometry {
+  // Descriptor fields, copied.
+  int64_t n = 0, h = 0, w = 0, cin = 0, cout = 0;
+  int64_t kh = 0, kw = 0, sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t pt = 0, pb = 0, pl = 0, pr = 0;
+  int64_t groups = 1;
+  bool has_bias = false;
+  // Derived.
+  int64_t oh = 0, ow = 0;  // output height and width
+  int64_t cg = 0;          // input channels per group (Cin / G)
+  int64_t ng = 0;          // output channels per group: the GEMM's N
+  int64_t m = 0;           // output pixels: the GEMM's M (= n * oh * ow)
+  int64_t k = 0;           // the GEMM's K (= kh * kw * cg)
+  int64_t taps = 0;        // kh * kw
+};
+
+// desc must be valid (Validate() returned OK).
+inline ConvGeometry MakeGeometry(const Conv2dDesc& d) {
+  ConvGeometry g;
+  g.n = d.batch;
+  g.h = d.in_h;
+  g.w = d.in_w;
+  g.cin = d.in_channels;
+  g.cout = d.out_channels;
+  g.kh = d.kernel_h;
+  g.kw = d.kernel_w;
+  g.sh = d.stride_h;
+  g.sw = d.stride_w;
+  g.dh = d.dilation_h;
+  g.dw = d.dilation_w;
+  g.pt = d.pad_top;
+  g.pb = d.pad_bottom;
+  g.pl = d.pad_left;
+  g.pr = d.pad_right;
+  g.groups = d.groups;
+  g.has_bias = d.has_bias;
+  g.oh = (g.h + g.pt + g.pb - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
+  g.ow = (g.w + g.pl + g.pr - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
+  g.cg = g.cin / g.groups;
+  g.ng = g.cout / g.groups;
+  g.m = g.n * g.oh * g.ow;
+  g.taps = g.kh * g.kw;
+  g.k = g.taps * g.cg;
+  return g;
+}
+
+// The taps of one kernel row/column that land inside the input for an output
+// coordinate: o * s + t * d - pad in [0, size) for t in [*lo, *hi).
+inline void ValidTaps(int64_t o, int64_t s, int64_t d, int64_t pad,
+                      int64_t size, int64_t taps, int64_t* lo, int64_t* hi) {
+  const int64_t start = o * s - pad;  // input coordinate of tap 0
+  // smallest t with start + t*d >= 0
+  int64_t l = start >= 0 ? 0 : (-start + d - 1) / d;
+  // largest t with start + t*d <= size - 1, plus one
+  int64_t h = start > size - 1 ? 0 : (size - 1 - start) / d + 1;
+  if (h > taps) h = taps;
+  if (l > h) l = h;
+  *lo = l;
+  *hi = h;
+}
+
+}  // namespace convkit
+
+#endif  // CONVKIT_LIB_COMMON_GEOMETRY_H_

@@ -1,0 +1,158 @@
+// Descriptor validation: the first step of validate -> plan -> dispatch.
+// Every size used later is checked here, in 64-bit with overflow detection,
+// so later code can multiply freely.
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+#include "convkit/convkit.h"
+#include "lib/common/checked.h"
+#include "lib/common/geometry.h"
+
+namespace convkit {
+namespace {
+
+// Tensors are addressed in floats and the reference writes doubles, so every
+// element count must stay below this (bytes then fit int64, size_t and
+// ptrdiff_t on 64-bit systems, and size_t on 32-bit ones up to SIZE_MAX / 8).
+constexpr int64_t kMaxElements =
+    static_cast<int64_t>((SIZE_MAX / 8 < static_cast<uint64_t>(INT64_MAX / 8))
+                             ? SIZE_MAX / 8
+                             : static_cast<uint64_t>(INT64_MAX / 8));
+
+// "convkit: <field> <why>", e.g. "convkit: stride_h = 0: must be >= 1".
+Status Invalid(const std::string& field, const std::string& why) {
+  return Status(StatusCode::kInvalidArgument, field, "convkit: " + field + " " + why);
+}
+
+Status AtLeast(const char* field, int64_t value, int64_t min) {
+  if (value >= min) return Status();
+  return Invalid(field, "= " + std::to_string(value) + ": must be >= " +
+                            std::to_string(min));
+}
+
+// Product of the factors, or an error naming `tensor` on overflow.
+Status CountElements(const char* tensor, std::initializer_list<int64_t> factors,
+                     int64_t* count) {
+  int64_t c = 1;
+  for (int64_t f : factors) {
+    if (!CheckedMul(c, f, &c) || c > kMaxElements) {
+      return Invalid(tensor, "has too many elements: the element count "
+                             "overflows 64-bit/size_t byte sizes");
+    }
+  }
+  *count = c;
+  return Status();
+}
+
+// One spatial dimension: dilated kernel against the padded input.
+Status CheckExtent(const char* kernel_field, const char* what, int64_t in,
+                   int64_t pad_a, int64_t pad_b, int64_t kernel,
+                   int64_t dilation) {
+  int64_t padded, span;
+  if (!CheckedAdd(in, pad_a, &padded) || !CheckedAdd(padded, pad_b, &padded)) {
+    return Invalid(kernel_field, std::string("check: the padded input ") + what +
+                                     " overflows 64-bit");
+  }
+  if (!CheckedMul(kernel - 1, dilation, &span) || !CheckedAdd(span, 1, &span)) {
+    return Invalid(kernel_field, std::string("check: the dilated kernel ") + what +
+                                     " overflows 64-bit");
+  }
+  if (span > padded) {
+    return Invalid(kernel_field,
+                   "= " + std::to_string(kernel) + ": the dilated kernel " + what +
+                       " (kernel - 1) * dilation + 1 = " + std::to_string(span) +
+                       " exceeds the padded input " + what + " " +
+                       std::to_string(padded));
+  }
+  return Status();
+}
+
+}  // namespace
+
+Status Validate(const Conv2dDesc& d) {
+  Status s;
+  if (!(s = AtLeast("batch", d.batch, 0)).ok()) return s;
+  if (!(s = AtLeast("in_h", d.in_h, 1)).ok()) return s;
+  if (!(s = AtLeast("in_w", d.in_w, 1)).ok()) return s;
+  if (!(s = AtLeast("in_channels", d.in_channels, 1)).ok()) return s;
+  if (!(s = AtLeast("out_channels", d.out_channels, 1)).ok()) return s;
+  if (!(s = AtLeast("kernel_h", d.kernel_h, 1)).ok()) return s;
+  if (!(s = AtLeast("kernel_w", d.kernel_w, 1)).ok()) return s;
+  if (!(s = AtLeast("stride_h", d.stride_h, 1)).ok()) return s;
+  if (!(s = AtLeast("stride_w", d.stride_w, 1)).ok()) return s;
+  if (!(s = AtLeast("pad_top", d.pad_top, 0)).ok()) return s;
+  if (!(s = AtLeast("pad_bottom", d.pad_bottom, 0)).ok()) return s;
+  if (!(s = AtLeast("pad_left", d.pad_left, 0)).ok()) return s;
+  if (!(s = AtLeast("pad_right", d.pad_right, 0)).ok()) return s;
+  if (!(s = AtLeast("dilation_h", d.dilation_h, 1)).ok()) return s;
+  if (!(s = AtLeast("dilation_w", d.dilation_w, 1)).ok()) return s;
+  if (!(s = AtLeast("groups", d.groups, 1)).ok()) return s;
+  if (d.in_channels % d.groups != 0) {
+    return Invalid("groups", "= " + std::to_string(d.groups) +
+                                 " does not divide in_channels = " +
+                                 std::to_string(d.in_channels));
+  }
+  if (d.out_channels % d.groups != 0) {
+    return Invalid("groups", "= " + std::to_string(d.groups) +
+                                 " does not divide out_channels = " +
+                                 std::to_string(d.out_channels));
+  }
+  if (!(s = CheckExtent("kernel_h", "height", d.in_h, d.pad_top, d.pad_bottom,
+                        d.kernel_h, d.dilation_h))
+           .ok()) {
+    return s;
+  }
+  if (!(s = CheckExtent("kernel_w", "width", d.in_w, d.pad_left, d.pad_right,
+                        d.kernel_w, d.dilation_w))
+           .ok()) {
+    return s;
+  }
+  // Output extent is now >= 1 and <= padded input (no overflow).
+  const ConvGeometry g = MakeGeometry(d);
+  int64_t count;
+  if (!(s = CountElements("input", {d.batch, d.in_h, d.in_w, d.in_channels}, &count)).ok()) {
+    return s;
+  }
+  if (!(s = CountElements("weights", {d.kernel_h, d.kernel_w, g.cg, d.out_channels},
+                          &count))
+           .ok()) {
+    return s;
+  }
+  if (!(s = CountElements("output", {d.batch, g.oh, g.ow, d.out_channels}, &count)).ok()) {
+    return s;
+  }
+  return Status();
+}
+
+Status OutputShape(const Conv2dDesc& desc, int64_t* out_h, int64_t* out_w) {
+  Status s = Validate(desc);
+  if (!s.ok()) return s;
+  if (out_h == nullptr || out_w == nullptr) {
+    return Invalid(out_h == nullptr ? "out_h" : "out_w", "is null");
+  }
+  const ConvGeometry g = MakeGeometry(desc);
+  *out_h = g.oh;
+  *out_w = g.ow;
+  return Status();
+}
+
+TensorSizes Sizes(const Conv2dDesc& desc) {
+  TensorSizes t;
+  if (!Validate(desc).ok()) return t;
+  const ConvGeometry g = MakeGeometry(desc);
+  t.input = g.n * g.h * g.w * g.cin;
+  t.weights = g.taps * g.cg * g.cout;
+  t.bias = g.has_bias ? g.cout : 0;
+  t.output = g.m * g.cout;
+  return t;
+}
+
+double Flops(const Conv2dDesc& desc) {
+  if (!Validate(desc).ok()) return 0.0;
+  const ConvGeometry g = MakeGeometry(desc);
+  return 2.0 * static_cast<double>(g.m) * static_cast<double>(g.cout) *
+         static_cast<double>(g.k);
+}
+
+}  // namespace convkit

@@ -1,0 +1,278 @@
+// Per-target register tiles (the contract is in tile.h) and the tile table the
+// jr/ir loops pick from. Re-included once per target through foreach_target.h.
+//
+// Accumulators are named variables (c<row>_<vec>) selected with if constexpr,
+// not arrays: SVE vectors are sizeless and cannot live in arrays, and named
+// variables are what compilers keep in registers most reliably.
+
+// Per-target include guard (Highway's toggle idiom).
+#if defined(CONVKIT_LIB_GEMM_TILE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef CONVKIT_LIB_GEMM_TILE_INL_H_
+#undef CONVKIT_LIB_GEMM_TILE_INL_H_
+#else
+#define CONVKIT_LIB_GEMM_TILE_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "hwy/highway.h"
+#include "lib/gemm/tile.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace convkit {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Tile shape per target; tile.h explains each choice.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr size_t kTileRows = 14;
+constexpr size_t kTileVecs = 2;
+#elif HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+constexpr size_t kTileRows = 6;
+constexpr size_t kTileVecs = 2;
+#elif HWY_TARGET == HWY_SCALAR
+constexpr size_t kTileRows = 4;
+constexpr size_t kTileVecs = 4;
+#elif HWY_TARGET == HWY_EMU128
+constexpr size_t kTileRows = 4;
+constexpr size_t kTileVecs = 2;
+#elif HWY_ARCH_ARM
+constexpr size_t kTileRows = 8;
+constexpr size_t kTileVecs = 3;
+#else
+constexpr size_t kTileRows = 4;
+constexpr size_t kTileVecs = 2;
+#endif
+static_assert(kTileRows >= 1 && kTileRows <= 16, "tile macros cover 16 rows");
+static_assert(kTileVecs >= 1 && kTileVecs <= 4, "tile macros cover 4 vectors");
+
+// Cache blocks. KC: a B micro-panel (KC x NR floats) stays in L1 while the
+// ir loop streams MC/MR A micro-panels past it (AVX3: 192 x 32 x 4 B = 24 KiB
+// of a 32-48 KiB L1d; 16-lane-or-narrower targets: 256 x NR x 4 B <= 16 KiB).
+// MC: the packed A block (MC x KC) stays in L2 (AVX3: 336 x 192 x 4 B =
+// 252 KiB; others 240 x 256 x 4 B = 240 KiB, a quarter of a 1 MiB L2).
+// NC: the B block (KC x NC) stays in L2/L3 while ic walks M.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr size_t kBlockKC = 192;
+constexpr size_t kBlockMC = 24 * kTileRows;  // 336
+#else
+constexpr size_t kBlockKC = 256;
+constexpr size_t kBlockMC = 240 / kTileRows * kTileRows;  // 240
+#endif
+constexpr size_t kBlockNCPanels = 32;  // NC = 32 * NR (1024 floats on AVX3)
+
+// Lower-case target name for kernel ids ("avx3", "scalar").
+inline const char* TargetSuffix() {
+#if HWY_TARGET == HWY_AVX3_DL
+  return "avx3_dl";
+#elif HWY_TARGET == HWY_AVX3
+  return "avx3";
+#elif HWY_TARGET == HWY_AVX2
+  return "avx2";
+#elif HWY_TARGET == HWY_SSE4
+  return "sse4";
+#elif HWY_TARGET == HWY_SSSE3
+  return "ssse3";
+#elif HWY_TARGET == HWY_SCALAR
+  return "scalar";
+#elif HWY_TARGET == HWY_EMU128
+  return "emu128";
+#elif HWY_TARGET == HWY_NEON
+  return "neon";
+#elif HWY_TARGET == HWY_SVE
+  return "sve";
+#elif HWY_TARGET == HWY_SVE2
+  return "sve2";
+#elif HWY_TARGET == HWY_SVE_256
+  return "sve_256";
+#elif HWY_TARGET == HWY_SVE2_128
+  return "sve2_128";
+#else
+  return "other";
+#endif
+}
+
+// Loads count (1 <= count <= Lanes) floats, zeros above, never touching
+// memory past p[count-1]: AVX2/AVX-512 masked loads do not fault on masked
+// lanes; elsewhere Highway's MaskedLoad reads the whole vector, so copy.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadTail(D d, const float* HWY_RESTRICT p, size_t count) {
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
+  return hn::MaskedLoad(hn::FirstN(d, count), d, p);
+#else
+  HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)] = {};
+  std::memcpy(buf, p, count * sizeof(float));
+  return hn::Load(d, buf);
+#endif
+}
+
+// Stores the first count lanes of v to p.
+template <class D>
+HWY_INLINE void StoreTail(D d, hn::Vec<D> v, float* HWY_RESTRICT p,
+                          size_t count) {
+  if (count == hn::Lanes(d)) {
+    hn::StoreU(v, d, p);
+  } else {
+    hn::BlendedStore(v, hn::FirstN(d, count), d, p);
+  }
+}
+
+// Initial accumulator for one vector of one row: C, bias or zero.
+template <class D>
+HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
+                              const float* HWY_RESTRICT bias, bool accumulate) {
+  if (accumulate) {
+    return count == hn::Lanes(d) ? hn::LoadU(d, c) : LoadTail(d, c, count);
+  }
+  if (bias != nullptr) return hn::LoadU(d, bias);
+  return hn::Zero(d);
+}
+
+// clang-format off
+#define CONVKIT_TILE_FOR_ROWS(X) \
+  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) \
+  X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+// clang-format on
+
+// Declares the four accumulators of row r (unused ones are dead code).
+#define CONVKIT_TILE_DECL(r)                                    \
+  V c##r##_0 = zero, c##r##_1 = zero, c##r##_2 = zero,          \
+    c##r##_3 = zero;                                            \
+  (void)c##r##_0;                                               \
+  (void)c##r##_1;                                               \
+  (void)c##r##_2;                                               \
+  (void)c##r##_3;
+
+#define CONVKIT_TILE_INIT(r)                                                 \
+  if constexpr (kRows > r) {                                                 \
+    const float* HWY_RESTRICT crow = c + r * ldc;                            \
+    c##r##_0 = InitAcc(d, crow, count[0], bias, accumulate);                 \
+    if constexpr (kVecs > 1)                                                 \
+      c##r##_1 = InitAcc(d, crow + L, count[1], bias + (bias ? L : 0),       \
+                         accumulate);                                        \
+    if constexpr (kVecs > 2)                                                 \
+      c##r##_2 = InitAcc(d, crow + 2 * L, count[2],                          \
+                         bias + (bias ? 2 * L : 0), accumulate);             \
+    if constexpr (kVecs > 3)                                                 \
+      c##r##_3 = InitAcc(d, crow + 3 * L, count[3],                          \
+                         bias + (bias ? 3 * L : 0), accumulate);             \
+  }
+
+#define CONVKIT_TILE_FMA(r)                                      \
+  if constexpr (kRows > r) {                                     \
+    const V ar = hn::Set(d, ap[r]);                              \
+    c##r##_0 = hn::MulAdd(ar, b0, c##r##_0);                     \
+    if constexpr (kVecs > 1) c##r##_1 = hn::MulAdd(ar, b1, c##r##_1); \
+    if constexpr (kVecs > 2) c##r##_2 = hn::MulAdd(ar, b2, c##r##_2); \
+    if constexpr (kVecs > 3) c##r##_3 = hn::MulAdd(ar, b3, c##r##_3); \
+  }
+
+#define CONVKIT_TILE_STORE(r)                                              \
+  if constexpr (kRows > r) {                                               \
+    float* HWY_RESTRICT crow = c + r * ldc;                                \
+    StoreTail(d, c##r##_0, crow, count[0]);                                \
+    if constexpr (kVecs > 1) StoreTail(d, c##r##_1, crow + L, count[1]);   \
+    if constexpr (kVecs > 2) StoreTail(d, c##r##_2, crow + 2 * L, count[2]); \
+    if constexpr (kVecs > 3) StoreTail(d, c##r##_3, crow + 3 * L, count[3]); \
+  }
+
+// One register tile of kRows x kVecs vectors; see the contract in tile.h.
+// Requires (kVecs - 1) * Lanes < n <= kVecs * Lanes.
+template <size_t kRows, size_t kVecs>
+HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a,
+                           const float* HWY_RESTRICT b, int64_t k,
+                           int64_t b_stride, float* HWY_RESTRICT c,
+                           int64_t ldc, int64_t n,
+                           const float* HWY_RESTRICT bias, bool accumulate) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const size_t L = hn::Lanes(d);
+  // Valid lanes per vector column: all but the last are full.
+  size_t count[4] = {L, L, L, L};
+  count[kVecs - 1] = static_cast<size_t>(n) - (kVecs - 1) * L;
+
+  const V zero = hn::Zero(d);
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_DECL)
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_INIT)
+
+  const float* HWY_RESTRICT ap = a;
+  const float* HWY_RESTRICT bp = b;
+  for (int64_t p = 0; p < k; ++p) {
+    const V b0 = hn::Load(d, bp);
+    const V b1 = kVecs > 1 ? hn::Load(d, bp + L) : zero;
+    const V b2 = kVecs > 2 ? hn::Load(d, bp + 2 * L) : zero;
+    const V b3 = kVecs > 3 ? hn::Load(d, bp + 3 * L) : zero;
+    (void)b1;
+    (void)b2;
+    (void)b3;
+    CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_FMA)
+    ap += kTileRows;
+    bp += b_stride;
+  }
+
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_STORE)
+}
+
+#undef CONVKIT_TILE_DECL
+#undef CONVKIT_TILE_INIT
+#undef CONVKIT_TILE_FMA
+#undef CONVKIT_TILE_STORE
+#undef CONVKIT_TILE_FOR_ROWS
+
+// Tile variants for m = 1..kTileRows rows and one vector count.
+template <size_t kVecs, size_t... kR>
+constexpr auto MakeTileRow(std::index_sequence<kR...>) {
+  return std::array<TileFn, sizeof...(kR)>{{&GemmTile<kR + 1, kVecs>...}};
+}
+
+// The tile for m rows (1..MR) and n columns (1..NR): short row blocks go to
+// the smaller compile-time tiles (no branches in the FMA loop), and n up to a
+// multiple of Lanes uses only as many vectors as it needs.
+inline TileFn GetTile(int64_t m, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t L = hn::Lanes(d);
+  const size_t vecs = (static_cast<size_t>(n) + L - 1) / L;
+  const size_t row = static_cast<size_t>(m) - 1;
+  static constexpr auto kV1 = MakeTileRow<1>(std::make_index_sequence<kTileRows>());
+  if constexpr (kTileVecs >= 2) {
+    static constexpr auto kV2 = MakeTileRow<2>(std::make_index_sequence<kTileRows>());
+    if (vecs == 2) return kV2[row];
+  }
+  if constexpr (kTileVecs >= 3) {
+    static constexpr auto kV3 = MakeTileRow<3>(std::make_index_sequence<kTileRows>());
+    if (vecs == 3) return kV3[row];
+  }
+  if constexpr (kTileVecs >= 4) {
+    static constexpr auto kV4 = MakeTileRow<4>(std::make_index_sequence<kTileRows>());
+    if (vecs == 4) return kV4[row];
+  }
+  return kV1[row];
+}
+
+// This target's TileConfig.
+inline TileConfig GetTileConfig() {
+  const hn::ScalableTag<float> d;
+  TileConfig t;
+  t.mr = static_cast<int64_t>(kTileRows);
+  t.nv = static_cast<int64_t>(kTileVecs);
+  t.lanes = static_cast<int64_t>(hn::Lanes(d));
+  t.nr = t.nv * t.lanes;
+  t.mc = static_cast<int64_t>(kBlockMC);
+  t.kc = static_cast<int64_t>(kBlockKC);
+  t.nc = static_cast<int64_t>(kBlockNCPanels) * t.nr;
+  std::snprintf(t.kernel, sizeof(t.kernel), "f32_gemm_%zux%zuv__%s", kTileRows,
+                kTileVecs, TargetSuffix());
+  return t;
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace convkit
+HWY_AFTER_NAMESPACE();
+
+#endif  // CONVKIT_LIB_GEMM_TILE_INL_H_

@@ -1,0 +1,77 @@
+// The micro-kernel contract: the innermost piece of the loop nest
+// jc -> pc -> ic -> jr -> ir -> (tile), written once with Highway in
+// tile-inl.h and compiled for every target. No SIMD here.
+//
+// BLIS letters, for one group of an NHWC convolution:
+//   Y[M x N] = A[M x K] * B[K x N]
+//   M = batch * out_h * out_w   (output pixels; row m is pixel (n, oh, ow))
+//   N = out_channels / groups   (the group's output channels)
+//   K = kernel_h * kernel_w * in_channels / groups   (k = (kh, kw, ci))
+// A is the virtual im2col matrix (never built whole: packed MR rows at a time,
+// a KC-deep cache block at a time); B is the HWIO weights, already a K x Cout
+// matrix, packed once per operator NR columns at a time.
+//
+// Tile contract, f32_gemm_<MR>x<NV>v__<target>, NR = NV * Lanes:
+//
+//   C[0:m, 0:n] = (accumulate ? C : (bias ? bias[0:n] : 0)) + Apanel * Bpanel
+//
+//          k ->                            <- NR = NV vectors ->
+//   Apanel +---------+ MR         Bpanel  +---------------------+
+//          |a00 a01 ..|  column-major:     |b00 b01 ....... b0,NR|  row-major:
+//          |a10 a11 ..|  A[i][p] at        |b10 ...              |  B[p][j] at
+//          |..        |  a[p * MR + i]     |..                   |  b[p * b_stride + j]
+//          +---------+                     +---------------------+ k
+//
+//   - 1 <= m <= MR (a tile with m rows reads only rows i < m of each Apanel
+//     column), 1 <= n <= NV * Lanes, k >= 1. All counts are in elements.
+//   - Bpanel rows are b_stride >= NV * Lanes apart and zero-padded to b_stride
+//     columns, so B loads are whole vectors; b is vector-aligned.
+//   - bias (if not null and !accumulate) holds whole vectors (zero-padded).
+//   - C is row-major with row stride ldc; only C[0:m, 0:n] is read
+//     (accumulate) or written. A non-accumulating tile never reads C.
+//   - Every C element gets the same operation sequence whatever m, n and the
+//     tile variant: acc = init; for p in 0..k-1: acc = fma(A[i][p], B[p][j],
+//     acc) (mul + add on targets without FMA). So results do not depend on
+//     how M and N are split between tiles or threads.
+//
+// Register budget per target (why MR x NV):
+//   AVX3 (32 zmm, 16 lanes): 14x2v = 28 accumulators + 2 B vectors + 1 A
+//       broadcast = 31 registers; NR = 32. Per k step 16 loads feed 28 FMAs,
+//       within two loads per FMA pair, and 28 independent chains cover the
+//       4-cycle FMA latency on two FMA pipes.
+//   AVX2 (16 ymm, 8 lanes): 6x2v = 12 + 2 + 1 = 15 registers; NR = 16.
+//       Larger tiles spill (measured: 55-75 GFLOP/s against ~99-116).
+//   SSE4, SSSE3 (16 xmm, 4 lanes, no FMA): 6x2v = 12 + 2 + 1, plus one
+//       temporary for the separate multiply = 16; NR = 8.
+//   SCALAR (1 lane): 4x4v = 16 accumulators in the 16 xmm registers; NR = 4.
+//   EMU128 (4 lanes, emulated): 4x2v; NR = 8.
+//   NEON/SVE (32 registers): 8x3v = 24 + 3 + 1 = 28; NR = 3 * Lanes.
+#ifndef CONVKIT_LIB_GEMM_TILE_H_
+#define CONVKIT_LIB_GEMM_TILE_H_
+
+#include <cstdint>
+
+namespace convkit {
+
+// One target's tile shape and cache blocks, reported by that target's code so
+// that target-independent planning (packing, partitioning) can use it.
+struct TileConfig {
+  int64_t mr = 0;     // rows of the register tile (MR)
+  int64_t nv = 0;     // vectors per tile row
+  int64_t lanes = 0;  // floats per vector on this target
+  int64_t nr = 0;     // columns of the register tile: nv * lanes (NR)
+  int64_t mc = 0;     // rows of A packed per cache block (multiple of MR)
+  int64_t kc = 0;     // depth of a cache block
+  int64_t nc = 0;     // columns of B per outer block (multiple of NR)
+  char kernel[40] = {};  // "f32_gemm_14x2v__avx3"
+};
+
+// Signature shared by every tile variant (pointers and sizes only: no vector
+// type crosses a function boundary).
+using TileFn = void (*)(const float* a, const float* b, int64_t k,
+                        int64_t b_stride, float* c, int64_t ldc, int64_t n,
+                        const float* bias, bool accumulate);
+
+}  // namespace convkit
+
+#endif  // CONVKIT_LIB_GEMM_TILE_H_

@@ -1,0 +1,69 @@
+// Weight packers: once per operator, so written for clarity, not speed.
+#include <algorithm>
+#include <cstring>
+
+#include "lib/common/checked.h"
+#include "lib/pack/panels.h"
+
+namespace convkit {
+
+int64_t PackedWeightsFloats(const ConvGeometry& geo, int64_t nr) {
+  return geo.groups * DivCeil(geo.ng, nr) * geo.k * nr;
+}
+
+int64_t PackedBiasFloats(const ConvGeometry& geo, int64_t nr) {
+  return geo.groups * DivCeil(geo.ng, nr) * nr;
+}
+
+void PackWeightsHwioToPanels(const ConvGeometry& geo, int64_t nr,
+                             const float* w, float* out) {
+  const int64_t panels = DivCeil(geo.ng, nr);
+  for (int64_t g = 0; g < geo.groups; ++g) {
+    for (int64_t jp = 0; jp < panels; ++jp) {
+      const int64_t j0 = jp * nr;
+      const int64_t cols = std::min(nr, geo.ng - j0);
+      float* panel = out + (g * panels + jp) * geo.k * nr;
+      for (int64_t p = 0; p < geo.k; ++p) {
+        const float* src = w + p * geo.cout + g * geo.ng + j0;
+        float* dst = panel + p * nr;
+        std::memcpy(dst, src, static_cast<size_t>(cols) * sizeof(float));
+        std::fill(dst + cols, dst + nr, 0.0f);
+      }
+    }
+  }
+}
+
+void PackBiasToPanels(const ConvGeometry& geo, int64_t nr, const float* bias,
+                      float* out) {
+  const int64_t panels = DivCeil(geo.ng, nr);
+  for (int64_t g = 0; g < geo.groups; ++g) {
+    for (int64_t j = 0; j < panels * nr; ++j) {
+      out[g * panels * nr + j] =
+          (bias != nullptr && j < geo.ng) ? bias[g * geo.ng + j] : 0.0f;
+    }
+  }
+}
+
+int64_t DepthwisePaddedChannels(const ConvGeometry& geo, int64_t lanes) {
+  return RoundUp(geo.cout, lanes);
+}
+
+void PackDepthwiseWeights(const ConvGeometry& geo, int64_t lanes,
+                          const float* w, float* out) {
+  const int64_t cpad = DepthwisePaddedChannels(geo, lanes);
+  for (int64_t t = 0; t < geo.taps; ++t) {
+    std::memcpy(out + t * cpad, w + t * geo.cout,
+                static_cast<size_t>(geo.cout) * sizeof(float));
+    std::fill(out + t * cpad + geo.cout, out + (t + 1) * cpad, 0.0f);
+  }
+}
+
+void PackDepthwiseBias(const ConvGeometry& geo, int64_t lanes,
+                       const float* bias, float* out) {
+  const int64_t cpad = DepthwisePaddedChannels(geo, lanes);
+  for (int64_t c = 0; c < cpad; ++c) {
+    out[c] = (bias != nullptr && c < geo.cout) ? bias[c] : 0.0f;
+  }
+}
+
+}  // namespace convkit

@@ -1,0 +1,50 @@
+// Packed-panel layouts and the weight packers (run once per operator; plain
+// C++, no SIMD). The input packers, run per cache block, are in im2col-inl.h.
+//
+// B panels (GEMM algorithms). HWIO weights are already the GEMM's K x Cout
+// matrix: W[k][o] = w[kh][kw][ci][o] with k = (kh * KW + kw) * Cg + ci, row
+// stride Cout. Group g uses columns [g * Ng, (g + 1) * Ng). Packed:
+//
+//   Bp[g][jp][p][j] = W[p][g * Ng + jp * NR + j]   (0 where jp * NR + j >= Ng)
+//
+// i.e. per group ceil(Ng / NR) panels, each K rows of NR floats, one after
+// the other, so that the panel for columns jr and K block pc starts at
+//   Bp + ((g * panels + jr / NR) * K + pc) * NR.
+// Packed bias: bp[g][jp][j] = bias[g * Ng + jp * NR + j] (0 past Ng).
+//
+// A panels (per cache block, im2col-inl.h): MR rows x kc, column-major,
+//   Ap[i / MR][p][i % MR] = A[m0 + i][k0 + p].
+//
+// Depthwise weights: Wd[t][c] = w[kh][kw][0][c] with t = kh * KW + kw, rows
+// padded to Cpad = round_up(C, lanes) with zeros; bias likewise.
+#ifndef CONVKIT_LIB_PACK_PANELS_H_
+#define CONVKIT_LIB_PACK_PANELS_H_
+
+#include <cstdint>
+
+#include "lib/common/geometry.h"
+
+namespace convkit {
+
+// Floats in the packed B of all groups, for tile width nr.
+int64_t PackedWeightsFloats(const ConvGeometry& geo, int64_t nr);
+// Floats in the packed bias of all groups.
+int64_t PackedBiasFloats(const ConvGeometry& geo, int64_t nr);
+
+// Writes PackedWeightsFloats(geo, nr) floats to out (layout above).
+void PackWeightsHwioToPanels(const ConvGeometry& geo, int64_t nr,
+                             const float* w, float* out);
+// Writes PackedBiasFloats(geo, nr) floats; bias may be null (zeros).
+void PackBiasToPanels(const ConvGeometry& geo, int64_t nr, const float* bias,
+                      float* out);
+
+// Depthwise: padded channel count and packers (layout above).
+int64_t DepthwisePaddedChannels(const ConvGeometry& geo, int64_t lanes);
+void PackDepthwiseWeights(const ConvGeometry& geo, int64_t lanes,
+                          const float* w, float* out);
+void PackDepthwiseBias(const ConvGeometry& geo, int64_t lanes,
+                       const float* bias, float* out);
+
+}  // namespace convkit
+
+#endif  // CONVKIT_LIB_PACK_PANELS_H_
