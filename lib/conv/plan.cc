@@ -126,6 +126,10 @@ Partition MakePartition(const Plan& plan, int requested) {
   Partition p;
   // Threads the call could use; the final count is bounded by the tasks.
   const int want = DefaultThreads(requested);
+  if (g.m == 0) {  // batch 0: nothing to do
+    p.threads = 1;
+    return p;
+  }
   if (IsGemmAlgorithm(plan.algorithm)) {
     const TileConfig& t = plan.tile;
     // Rows first (batch and output rows: M is (n, oh, ow)), in MC blocks,

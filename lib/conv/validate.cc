@@ -46,17 +46,19 @@ Status CountElements(const char* tensor, std::initializer_list<int64_t> factors,
 }
 
 // One spatial dimension: dilated kernel against the padded input.
-Status CheckExtent(const char* kernel_field, const char* what, int64_t in,
+Status CheckExtent(const char* kernel_field, const char* pad_field,
+                   const char* dilation_field, const char* what, int64_t in,
                    int64_t pad_a, int64_t pad_b, int64_t kernel,
                    int64_t dilation) {
   int64_t padded, span;
   if (!CheckedAdd(in, pad_a, &padded) || !CheckedAdd(padded, pad_b, &padded)) {
-    return Invalid(kernel_field, std::string("check: the padded input ") + what +
-                                     " overflows 64-bit");
+    return Invalid(pad_field, std::string("= ") + std::to_string(pad_b) +
+                                  ": the padded input " + what + " overflows 64-bit");
   }
   if (!CheckedMul(kernel - 1, dilation, &span) || !CheckedAdd(span, 1, &span)) {
-    return Invalid(kernel_field, std::string("check: the dilated kernel ") + what +
-                                     " overflows 64-bit");
+    return Invalid(dilation_field, std::string("= ") + std::to_string(dilation) +
+                                       ": the dilated kernel " + what +
+                                       " overflows 64-bit");
   }
   if (span > padded) {
     return Invalid(kernel_field,
@@ -98,12 +100,12 @@ Status Validate(const Conv2dDesc& d) {
                                  " does not divide out_channels = " +
                                  std::to_string(d.out_channels));
   }
-  if (!(s = CheckExtent("kernel_h", "height", d.in_h, d.pad_top, d.pad_bottom,
+  if (!(s = CheckExtent("kernel_h", "pad_bottom", "dilation_h", "height", d.in_h, d.pad_top, d.pad_bottom,
                         d.kernel_h, d.dilation_h))
            .ok()) {
     return s;
   }
-  if (!(s = CheckExtent("kernel_w", "width", d.in_w, d.pad_left, d.pad_right,
+  if (!(s = CheckExtent("kernel_w", "pad_right", "dilation_w", "width", d.in_w, d.pad_left, d.pad_right,
                         d.kernel_w, d.dilation_w))
            .ok()) {
     return s;

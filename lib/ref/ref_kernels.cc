@@ -1,0 +1,62 @@
+#include "lib/ref/ref_kernels.h"
+
+#include <cmath>
+
+namespace convkit {
+namespace ref {
+
+float Im2colAt(const ConvGeometry& geo, const float* x, int64_t g, int64_t m,
+               int64_t k) {
+  const int64_t n = m / (geo.oh * geo.ow);
+  const int64_t oh = m / geo.ow % geo.oh;
+  const int64_t ow = m % geo.ow;
+  const int64_t tap = k / geo.cg, c = k % geo.cg;
+  const int64_t kh = tap / geo.kw, kw = tap % geo.kw;
+  const int64_t ih = oh * geo.sh + kh * geo.dh - geo.pt;
+  const int64_t iw = ow * geo.sw + kw * geo.dw - geo.pl;
+  if (ih < 0 || ih >= geo.h || iw < 0 || iw >= geo.w) return 0.0f;
+  return x[((n * geo.h + ih) * geo.w + iw) * geo.cin + g * geo.cg + c];
+}
+
+void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+                            int64_t g, int64_t m0, int64_t mc, int64_t k0,
+                            int64_t kc, float* out) {
+  for (int64_t i = 0; i < mc; ++i) {
+    for (int64_t p = 0; p < kc; ++p) {
+      out[(i / mr) * mr * kc + p * mr + i % mr] = Im2colAt(geo, x, g, m0 + i, k0 + p);
+    }
+  }
+}
+
+void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+                      int64_t g, int64_t m0, int64_t mc, int64_t k0, int64_t kc,
+                      float* out) {
+  for (int64_t i = 0; i < mc; ++i) {
+    for (int64_t p = 0; p < kc; ++p) {
+      out[(i / mr) * mr * kc + p * mr + i % mr] =
+          x[(m0 + i) * geo.cin + g * geo.cg + k0 + p];
+    }
+  }
+}
+
+void GemmTile(int64_t mr, const float* a, const float* b, int64_t k,
+              int64_t b_stride, const float* c, int64_t ldc, int64_t m,
+              int64_t n, const float* bias, bool accumulate, double* value,
+              double* abs_sum) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = accumulate ? c[i * ldc + j] : (bias != nullptr ? bias[j] : 0.0);
+      double mag = std::fabs(acc);
+      for (int64_t p = 0; p < k; ++p) {
+        const double prod = static_cast<double>(a[p * mr + i]) * b[p * b_stride + j];
+        acc += prod;
+        mag += std::fabs(prod);
+      }
+      value[i * n + j] = acc;
+      abs_sum[i * n + j] = mag;
+    }
+  }
+}
+
+}  // namespace ref
+}  // namespace convkit

@@ -1,0 +1,42 @@
+// Plain-loop twins of the packers and the register tile: the spec the SIMD
+// versions are tested against (packers bit for bit, tiles within the fp32
+// dot-product bound). No SIMD, no blocking, no cleverness.
+#ifndef CONVKIT_LIB_REF_REF_KERNELS_H_
+#define CONVKIT_LIB_REF_REF_KERNELS_H_
+
+#include <cstdint>
+
+#include "lib/common/geometry.h"
+
+namespace convkit {
+namespace ref {
+
+// A[m = (n, oh, ow)][k = (kh, kw, c)]
+//     = x[n][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl][g*Cg + c], 0 outside.
+float Im2colAt(const ConvGeometry& geo, const float* x, int64_t g, int64_t m,
+               int64_t k);
+
+// Panels of mr rows, as in panels.h: out[(i / mr) * mr * kc + p * mr + i % mr]
+// = A[m0 + i][k0 + p] for i < mc, p < kc; other entries are not written.
+void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+                            int64_t g, int64_t m0, int64_t mc, int64_t k0,
+                            int64_t kc, float* out);
+
+// Same layout for the 1x1 case: A[m][k] = x[m * Cin + g * Cg + k].
+void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+                      int64_t g, int64_t m0, int64_t mc, int64_t k0, int64_t kc,
+                      float* out);
+
+// The tile contract (tile.h) evaluated in double: for i < m, j < n,
+//   value[i * n + j] = init + sum_p a[p * mr + i] * b[p * b_stride + j]
+//   abs_sum[i * n + j] = |init| + sum_p |a| * |b|
+// with init = accumulate ? c[i * ldc + j] : (bias ? bias[j] : 0).
+void GemmTile(int64_t mr, const float* a, const float* b, int64_t k,
+              int64_t b_stride, const float* c, int64_t ldc, int64_t m,
+              int64_t n, const float* bias, bool accumulate, double* value,
+              double* abs_sum);
+
+}  // namespace ref
+}  // namespace convkit
+
+#endif  // CONVKIT_LIB_REF_REF_KERNELS_H_

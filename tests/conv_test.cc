@@ -1,0 +1,347 @@
+// Whole-operator correctness, once per SIMD target: notebook shapes, the
+// remainders of every blocking dimension, strides, paddings, dilations,
+// groups, batch, bias; every applicable algorithm; thread counts compared
+// bit for bit; the exact (integer) tier.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "convkit/convkit.h"
+#include "gtest/gtest.h"
+#include "tests/testing/conv_tester.h"
+#include "tests/testing/targets.h"
+
+namespace convkit {
+namespace testing {
+namespace {
+
+class ConvTest : public TargetTest {};
+CONVKIT_INSTANTIATE_PER_TARGET(ConvTest);
+
+// Algorithms that apply to desc (auto first).
+std::vector<Algorithm> Algorithms(const Conv2dDesc& d, bool with_naive = true) {
+  std::vector<Algorithm> algos = {Algorithm::kAuto, Algorithm::kIm2colGemm,
+                                  Algorithm::kShiftedGemm};
+  if (d.kernel_h == 1 && d.kernel_w == 1 && d.stride_h == 1 && d.stride_w == 1 &&
+      d.pad_top + d.pad_bottom + d.pad_left + d.pad_right == 0) {
+    algos.push_back(Algorithm::kGemm1x1);
+  }
+  if (d.groups == d.in_channels && d.groups == d.out_channels) {
+    algos.push_back(Algorithm::kDepthwise);
+  }
+  if (with_naive) algos.push_back(Algorithm::kNaive);
+  return algos;
+}
+
+// Runs every applicable algorithm on each spec, with and without bias.
+void TestShapes(const std::string& target, const std::vector<std::string>& specs,
+                bool with_naive = true) {
+  for (const std::string& spec : specs) {
+    for (bool bias : {false, true}) {
+      Conv2dDesc d = Spec(spec);
+      d.has_bias = bias;
+      const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 7);
+      const std::unique_ptr<Reference> ref = MakeReference(*data);
+      for (Algorithm a : Algorithms(d, with_naive)) {
+        EXPECT_TRUE(ConvTester().target(target).algorithm(a).Test(*data, *ref));
+      }
+    }
+  }
+}
+
+// The notebooks' cases (../shared/seeds), in NHWC/HWIO.
+TEST_P(ConvTest, NotebookShapes) {
+  TestShapes(target(), {
+      "n=4,h=8,w=8,ci=3,co=4,k=3x3",        // 000: conv_reference vs conv_mul
+      "n=2,h=5,w=5,ci=1,co=4,k=3x3",        // 001: naive_conv2d vs matmul_conv2d
+      "n=16,h=32,w=32,ci=1,co=4,k=3x3",     // 001: Conv2d(3, 1, 4, 1)
+      "n=6,h=5,w=5,ci=5,co=5,k=3x2,s=2x1",  // 002: 3x2 kernel, stride (2, 1)
+      "n=10,h=32,w=32,ci=8,co=16,k=3x3",    // 003: the timing table's shape
+      "n=2,h=4,w=4,ci=1,co=2,k=3x3",        // 004: no padding
+      "n=2,h=4,w=4,ci=1,co=2,k=3x3,p=1",    // 004: padding 1
+      "n=1,h=5,w=5,ci=1,co=1,k=3x3,s=2",    // 004: stride 2
+      "n=4,h=5,w=5,ci=3,co=2,k=3x3",        // 004: batch, channels, bias
+  });
+}
+
+// 001's timing shape (NCHW 32x32x128x128 -> 64, 3x3), in NHWC: 18.7 GFLOP,
+// so only the automatic algorithm, and one reference shared by all targets
+// (the test runs for each target in turn).
+TEST_P(ConvTest, NotebookTimingShape) {
+  static const std::unique_ptr<ConvData> data =
+      MakeData(Spec("n=32,h=128,w=128,ci=32,co=64,k=3x3,bias=1"), Data::kRandom, 1);
+  static const std::unique_ptr<Reference> ref = MakeReference(*data);
+  EXPECT_TRUE(ConvTester().target(target()).Test(*data, *ref));
+}
+
+// 002's notebook gets the 3x2 / stride (2, 1) case wrong (it uses the global
+// F1, F2 and `kernels` inside conv_2D). Check the output size PyTorch gives
+// and the values against an independent direct sum.
+TEST_P(ConvTest, Notebook002Kernel3x2Stride2x1) {
+  const Conv2dDesc d = Spec("n=6,h=5,w=5,ci=5,co=5,k=3x2,s=2x1");
+  int64_t oh = 0, ow = 0;
+  ASSERT_TRUE(OutputShape(d, &oh, &ow).ok());
+  EXPECT_EQ(oh, 2);  // floor((5 - 3) / 2) + 1
+  EXPECT_EQ(ow, 4);  // floor((5 - 2) / 1) + 1
+  // The notebook's input: arange(6*125) in NCHW, here transposed to NHWC.
+  std::vector<float> x(6 * 5 * 5 * 5), w(3 * 2 * 5 * 5), y(6 * 2 * 4 * 5);
+  for (int n = 0; n < 6; ++n)
+    for (int c = 0; c < 5; ++c)
+      for (int h = 0; h < 5; ++h)
+        for (int ww = 0; ww < 5; ++ww)
+          x[((n * 5 + h) * 5 + ww) * 5 + c] = static_cast<float>(((n * 5 + c) * 5 + h) * 5 + ww);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
+  Options o;
+  o.max_target = target();
+  ASSERT_TRUE(Conv2dForward(d, x.data(), w.data(), nullptr, y.data(), o).ok());
+  for (int n = 0; n < 6; ++n)
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 4; ++j)
+        for (int o2 = 0; o2 < 5; ++o2) {
+          double want = 0;
+          for (int kh = 0; kh < 3; ++kh)
+            for (int kw = 0; kw < 2; ++kw)
+              for (int c = 0; c < 5; ++c)
+                want += double(x[((n * 5 + 2 * i + kh) * 5 + j + kw) * 5 + c]) *
+                        w[((kh * 2 + kw) * 5 + c) * 5 + o2];
+          ASSERT_EQ(y[((n * 2 + i) * 4 + j) * 5 + o2], static_cast<float>(want))
+              << "n=" << n << " oh=" << i << " ow=" << j << " o=" << o2;
+        }
+}
+
+// M = N*OH*OW around MR (14 AVX3, 6 AVX2/SSE, 4 scalar) and MC (336, 240).
+TEST_P(ConvTest, RemaindersM) {
+  std::vector<std::string> specs;
+  for (int m : {1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16, 27, 28, 29, 239, 240, 241,
+                335, 336, 337, 673}) {
+    specs.push_back("n=1,h=1,w=" + std::to_string(m) + ",ci=5,co=17,k=1x1");
+    specs.push_back("n=1,h=1,w=" + std::to_string(m + 2) + ",ci=3,co=9,k=1x3");
+  }
+  specs.push_back("n=5,h=3,w=1,ci=2,co=3,k=1x1");  // M = 15 across images
+  TestShapes(target(), specs, false);
+}
+
+// N = Cout/G around NR (32, 16, 8, 4) and NC (1024, 512, 256, 128).
+TEST_P(ConvTest, RemaindersN) {
+  std::vector<std::string> specs;
+  for (int n : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65,
+                127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025}) {
+    specs.push_back("n=1,h=3,w=5,ci=3,co=" + std::to_string(n) + ",k=1x1");
+  }
+  specs.push_back("n=1,h=4,w=4,ci=6,co=34,k=3x3,p=1,g=2");  // 17 per group
+  TestShapes(target(), specs, false);
+}
+
+// K = KH*KW*Cin/G around KC (192 AVX3, 256 others), with blocks that start
+// and end inside a tap.
+TEST_P(ConvTest, RemaindersK) {
+  std::vector<std::string> specs;
+  for (int k : {1, 2, 3, 5, 63, 64, 65, 191, 192, 193, 255, 256, 257, 383, 384,
+                385, 511, 512, 513, 769}) {
+    specs.push_back("n=1,h=3,w=4,ci=" + std::to_string(k) + ",co=19,k=1x1");
+  }
+  for (int ci : {21, 22, 28, 29, 43, 85}) {  // 3x3: K = 189, 198, 252, 261, 387, 765
+    specs.push_back("n=1,h=5,w=6,ci=" + std::to_string(ci) + ",co=18,k=3x3,p=1");
+  }
+  specs.push_back("n=1,h=5,w=5,ci=40,co=18,k=3x3,p=1:0:0:1,g=2");  // K = 180 per group
+  TestShapes(target(), specs, false);
+}
+
+// Cin in {1, 3, 5} x Cout in {1, 7, 17, 64}, 3x3 padded, batch 1 and 5.
+TEST_P(ConvTest, Channels) {
+  std::vector<std::string> specs;
+  for (int ci : {1, 3, 5}) {
+    for (int co : {1, 7, 17, 64}) {
+      specs.push_back("n=1,h=7,w=6,ci=" + std::to_string(ci) + ",co=" +
+                      std::to_string(co) + ",k=3x3,p=1");
+      specs.push_back("n=5,h=4,w=5,ci=" + std::to_string(ci) + ",co=" +
+                      std::to_string(co) + ",k=3x3");
+    }
+  }
+  TestShapes(target(), specs);
+}
+
+TEST_P(ConvTest, StridesPaddingDilation) {
+  TestShapes(target(), {
+      "n=2,h=9,w=11,ci=3,co=7,k=3x3,s=1x2",
+      "n=2,h=9,w=11,ci=3,co=7,k=3x3,s=2x3,p=1",
+      "n=1,h=10,w=10,ci=5,co=17,k=3x3,s=3x1",
+      "n=1,h=10,w=10,ci=5,co=17,k=3x3,s=3,p=1",
+      "n=1,h=12,w=9,ci=4,co=8,k=2x2,s=2",
+      "n=1,h=8,w=9,ci=3,co=5,k=3x3,p=0:2:1:3",     // asymmetric
+      "n=2,h=6,w=7,ci=2,co=9,k=3x2,p=2:0:3:1",      // asymmetric
+      "n=1,h=5,w=5,ci=3,co=4,k=3x3,p=3",            // padding >= kernel
+      "n=1,h=4,w=3,ci=3,co=5,k=3x3,p=4:5:3:6,s=2",  // padding > kernel, strided
+      "n=1,h=1,w=1,ci=4,co=6,k=3x3,p=1",            // 1x1 input
+      "n=1,h=9,w=9,ci=3,co=7,k=3x3,d=2",
+      "n=1,h=9,w=10,ci=3,co=7,k=3x3,d=2x1,p=2:2:1:1",
+      "n=2,h=8,w=9,ci=2,co=5,k=3x3,d=1x2,p=1:1:2:2,s=2x1",
+      "n=1,h=7,w=13,ci=3,co=6,k=2x3,d=3,p=1",
+      "n=1,h=9,w=12,ci=4,co=8,k=1x7,p=0x3",         // 1x7
+      "n=1,h=12,w=9,ci=4,co=8,k=7x1,p=3x0",         // 7x1
+      "n=1,h=6,w=6,ci=3,co=5,k=6x6",                // kernel = input
+      "n=3,h=5,w=4,ci=2,co=3,k=2x4,s=1x3,p=1:0:0:2",
+      "n=1,h=9,w=9,ci=3,co=4,k=3x3,s=2x2,p=1:0:1:0",  // ResNet-style stride-2
+      "n=1,h=7,w=7,ci=4,co=16,k=1x1,s=2",             // strided 1x1: im2col path
+      "n=1,h=6,w=6,ci=4,co=16,k=1x1,p=1",             // padded 1x1: im2col path
+  });
+}
+
+TEST_P(ConvTest, Groups) {
+  TestShapes(target(), {
+      "n=1,h=6,w=7,ci=4,co=6,k=3x3,g=2,p=1",
+      "n=2,h=5,w=5,ci=10,co=14,k=3x3,g=2,s=2",
+      "n=1,h=7,w=7,ci=12,co=36,k=3x3,g=3,p=1,d=2",
+      "n=1,h=5,w=6,ci=64,co=64,k=1x1,g=2",   // grouped 1x1
+      "n=1,h=6,w=6,ci=8,co=16,k=3x3,g=8,p=1",  // channel multiplier 2
+      "n=1,h=4,w=4,ci=6,co=6,k=3x3,g=6,p=1",   // depthwise
+      "n=1,h=1,w=1,ci=1,co=1,k=1x1,g=1",
+  });
+}
+
+// Depthwise across channel tails (lanes 16/8/4/1), strides, paddings,
+// dilations and batch.
+TEST_P(ConvTest, Depthwise) {
+  std::vector<std::string> specs;
+  for (int c : {1, 3, 4, 7, 8, 16, 17, 33, 64, 65, 96}) {
+    const std::string cs = std::to_string(c);
+    specs.push_back("n=1,h=7,w=8,ci=" + cs + ",co=" + cs + ",g=" + cs + ",k=3x3,p=1");
+  }
+  for (const char* rest : {"k=3x3,s=2,p=1:0:1:0", "k=5x5,p=2", "k=3x3,d=2,p=2",
+                           "k=3x3,s=3x2,p=3", "k=7x3,p=3x1", "k=2x2", "k=1x1"}) {
+    specs.push_back(std::string("n=5,h=9,w=10,ci=24,co=24,g=24,") + rest);
+  }
+  TestShapes(target(), specs);
+}
+
+// Each algorithm on the exact tier: integer data must match bit for bit.
+TEST_P(ConvTest, ExactTier) {
+  for (const char* spec : {"n=2,h=9,w=8,ci=5,co=17,k=3x3,p=1,bias=1",
+                           "n=1,h=6,w=7,ci=200,co=33,k=1x1,bias=1",
+                           "n=1,h=7,w=7,ci=48,co=40,k=3x3,s=2,p=1,d=2",
+                           "n=3,h=6,w=6,ci=21,co=21,k=3x3,g=21,p=1,bias=1",
+                           "n=1,h=6,w=5,ci=8,co=12,k=3x3,g=4,p=2:0:1:1,bias=1"}) {
+    const Conv2dDesc d = Spec(spec);
+    const std::unique_ptr<ConvData> data = MakeData(d, Data::kIntegers, 3);
+    const std::unique_ptr<Reference> ref = MakeReference(*data);
+    for (Algorithm a : Algorithms(d)) {
+      EXPECT_TRUE(ConvTester().target(target()).algorithm(a).data(Data::kIntegers).Test(
+          *data, *ref));
+    }
+  }
+}
+
+// Threads 1, 2 and 3 give bit-identical outputs (no K split across threads),
+// including splits over output channels (few rows) and groups.
+TEST_P(ConvTest, ThreadsBitIdentical) {
+  for (const char* spec : {"n=5,h=13,w=11,ci=7,co=37,k=3x3,p=1,bias=1",
+                           "n=1,h=1,w=3,ci=300,co=200,k=1x1,bias=1",  // N split
+                           "n=1,h=30,w=31,ci=32,co=48,k=3x3,s=2,g=2,p=1",
+                           "n=2,h=20,w=20,ci=40,co=40,k=3x3,g=40,p=1,bias=1"}) {
+    const Conv2dDesc d = Spec(spec);
+    const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 11);
+    const std::unique_ptr<Reference> ref = MakeReference(*data);
+    for (Algorithm a : Algorithms(d)) {
+      std::vector<float> first;
+      for (int threads : {1, 2, 3}) {
+        const ConvTester tester = ConvTester().target(target()).algorithm(a).threads(threads);
+        EXPECT_TRUE(tester.Test(*data, *ref));
+        GuardedOutput out(data->sizes.output);
+        PlanInfo info;
+        ASSERT_TRUE(tester.Run(*data, &out, &info).ok());
+        if (threads == 1) {
+          first.assign(out.data(), out.data() + out.size());
+        } else {
+          EXPECT_EQ(0, std::memcmp(first.data(), out.data(), first.size() * sizeof(float)))
+              << info.kernel << " [" << info.algorithm << "] " << spec << ": " << threads
+              << " threads differ from 1";
+        }
+      }
+    }
+  }
+}
+
+// The GEMM algorithms perform the same operations in the same order per
+// output, so they agree bit for bit with each other.
+TEST_P(ConvTest, GemmAlgorithmsAgreeBitwise) {
+  for (const char* spec : {"n=2,h=9,w=10,ci=19,co=21,k=3x3,p=1,bias=1",
+                           "n=1,h=8,w=8,ci=300,co=40,k=1x1,bias=1"}) {
+    const Conv2dDesc d = Spec(spec);
+    const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 5);
+    std::vector<float> first;
+    for (Algorithm a : Algorithms(d, false)) {
+      GuardedOutput out(data->sizes.output);
+      PlanInfo info;
+      ASSERT_TRUE(ConvTester().target(target()).algorithm(a).Run(*data, &out, &info).ok());
+      if (first.empty()) {
+        first.assign(out.data(), out.data() + out.size());
+      } else {
+        EXPECT_EQ(0, std::memcmp(first.data(), out.data(), first.size() * sizeof(float)))
+            << info.algorithm << " differs from auto on " << spec;
+      }
+    }
+  }
+}
+
+// A prepared operator runs many times, with its own and with caller
+// workspaces, and from several threads at once.
+TEST_P(ConvTest, OperatorReuseAndConcurrency) {
+  const Conv2dDesc d = Spec("n=3,h=12,w=12,ci=16,co=24,k=3x3,p=1,bias=1");
+  const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 9);
+  const std::unique_ptr<Reference> ref = MakeReference(*data);
+  Options o;
+  o.max_target = target();
+  o.threads = 2;
+  std::unique_ptr<Conv2d> op;
+  ASSERT_TRUE(Conv2d::Create(d, data->weights.get(), data->bias.get(), o, &op).ok());
+  EXPECT_EQ(target(), op->info().target);
+  for (int rep = 0; rep < 3; ++rep) {
+    GuardedOutput out(data->sizes.output);
+    ASSERT_TRUE(op->Forward(data->input.get(), out.data()).ok());
+    EXPECT_EQ("", out.CheckGuards());
+    EXPECT_EQ("", CompareWithReference(*data, *ref, out.data(), false));
+  }
+  // Caller workspace, unaligned on purpose.
+  std::vector<char> ws(op->WorkspaceBytes(3) + 3);
+  GuardedOutput out(data->sizes.output);
+  ASSERT_TRUE(op->Forward(data->input.get(), out.data(), ws.data() + 3, ws.size() - 3, 3).ok());
+  EXPECT_EQ("", CompareWithReference(*data, *ref, out.data(), false));
+  // Concurrent Forward calls on one operator from several OpenMP threads:
+  // each runs on its calling thread alone (no nested parallelism).
+  std::vector<std::unique_ptr<GuardedOutput>> outs;
+  for (int i = 0; i < 4; ++i) outs.push_back(std::make_unique<GuardedOutput>(data->sizes.output));
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(4)
+#endif
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(op->Forward(data->input.get(), outs[i]->data()).ok());
+  }
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ("", outs[i]->CheckGuards());
+    EXPECT_EQ("", CompareWithReference(*data, *ref, outs[i]->data(), false));
+  }
+}
+
+TEST_P(ConvTest, PlanReportsWhatRuns) {
+  PlanInfo info;
+  Options o;
+  o.max_target = target();
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=8,w=8,ci=16,co=32,k=3x3,p=1"), o, &info).ok());
+  EXPECT_EQ("im2col_gemm", info.algorithm);
+  EXPECT_NE(std::string::npos, info.kernel.find("f32_gemm_")) << info.kernel;
+  EXPECT_GT(info.mr, 0);
+  EXPECT_GT(info.nr, 0);
+  EXPECT_EQ(0, info.mc % info.mr);
+  EXPECT_EQ(0, info.nc % info.nr);
+  EXPECT_GT(info.workspace_bytes, 0u);
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=8,w=8,ci=16,co=32,k=1x1"), o, &info).ok());
+  EXPECT_EQ("gemm_1x1", info.algorithm);
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=8,w=8,ci=16,co=16,k=3x3,g=16"), o, &info).ok());
+  EXPECT_EQ("depthwise", info.algorithm);
+  EXPECT_NE(std::string::npos, info.kernel.find("f32_dwconv_")) << info.kernel;
+  EXPECT_EQ(0u, info.workspace_bytes);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace convkit

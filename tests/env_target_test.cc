@@ -1,0 +1,38 @@
+// Run by meson with CONVKIT_TARGET set in the environment (read once, at the
+// first call): checks that it restricts dispatch, or that an unknown value
+// is reported naming CONVKIT_TARGET. Usage: env_target_test EXPECTED
+// where EXPECTED is a target name or "error".
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "convkit/convkit.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s EXPECTED_TARGET|error\n", argv[0]);
+    return 2;
+  }
+  const char* env = std::getenv("CONVKIT_TARGET");
+  std::string expected = argv[1];
+  convkit::Conv2dDesc d;
+  convkit::ParseShapeSpec("h=5,w=5,ci=3,co=4,k=3", &d);
+  std::vector<float> x(75, 1.0f), w(108, 1.0f), y(36, 0.0f);
+  convkit::PlanInfo info;
+  const convkit::Status q = convkit::QueryPlan(d, convkit::Options(), &info);
+  const convkit::Status r =
+      convkit::Conv2dForward(d, x.data(), w.data(), nullptr, y.data());
+  if (expected == "error") {
+    const bool ok = !q.ok() && q.field() == "CONVKIT_TARGET" && !r.ok() &&
+                    r.field() == "CONVKIT_TARGET" && y[0] == 0.0f;
+    std::printf("CONVKIT_TARGET=%s -> %s\n", env ? env : "(unset)", q.message().c_str());
+    return ok ? 0 : 1;
+  }
+  // The expected target, or the best supported one below it.
+  std::string want;
+  if (!convkit::ResolveTarget(expected, &want).ok()) return 1;
+  std::printf("CONVKIT_TARGET=%s -> %s (%s), want %s\n", env ? env : "(unset)",
+              info.target.c_str(), info.kernel.c_str(), want.c_str());
+  return q.ok() && r.ok() && info.target == want && y[0] == 27.0f ? 0 : 1;
+}

@@ -1,0 +1,260 @@
+// Bad input is rejected with an error naming the field, and the output is
+// left untouched; batch 0 succeeds and does nothing. Run per target like the
+// rest of the operator tests (validation precedes dispatch, but a target
+// must not change that).
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "convkit/convkit.h"
+#include "gtest/gtest.h"
+#include "tests/testing/conv_tester.h"
+#include "tests/testing/targets.h"
+
+namespace convkit {
+namespace testing {
+namespace {
+
+class ErrorsTest : public TargetTest {};
+CONVKIT_INSTANTIATE_PER_TARGET(ErrorsTest);
+
+constexpr int64_t kBig = int64_t{1} << 40;
+
+// A valid small shape with bias, its tensors, and an output sentinel.
+struct Fixture {
+  Conv2dDesc desc = Spec("n=2,h=6,w=5,ci=4,co=6,k=3x3,p=1,bias=1");
+  std::vector<float> x = std::vector<float>(2 * 6 * 5 * 4, 1.0f);
+  std::vector<float> w = std::vector<float>(3 * 3 * 4 * 6, 0.5f);
+  std::vector<float> b = std::vector<float>(6, 0.25f);
+  std::vector<float> y = std::vector<float>(2 * 6 * 5 * 6 + 64, 1234.5f);
+};
+
+bool Untouched(const std::vector<float>& y) {
+  for (float v : y) {
+    if (v != 1234.5f) return false;
+  }
+  return true;
+}
+
+::testing::AssertionResult IsError(const Status& s, StatusCode code,
+                                   const std::string& field) {
+  if (s.ok()) return ::testing::AssertionFailure() << "succeeded, want error on " << field;
+  if (s.code() != code || s.field() != field) {
+    return ::testing::AssertionFailure()
+           << "error code " << static_cast<int>(s.code()) << " field \"" << s.field()
+           << "\" (" << s.message() << "), want field \"" << field << "\"";
+  }
+  if (s.message().rfind("convkit: ", 0) != 0 ||
+      s.message().find(field) == std::string::npos) {
+    return ::testing::AssertionFailure() << "message does not name " << field << ": "
+                                         << s.message();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Every descriptor error, through Validate, the one-shot call, Create and
+// QueryPlan; the output stays untouched.
+TEST_P(ErrorsTest, DescriptorFields) {
+  struct Case {
+    const char* field;
+    std::function<void(Conv2dDesc*)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"batch", [](Conv2dDesc* d) { d->batch = -1; }},
+      {"in_h", [](Conv2dDesc* d) { d->in_h = 0; }},
+      {"in_w", [](Conv2dDesc* d) { d->in_w = -3; }},
+      {"in_channels", [](Conv2dDesc* d) { d->in_channels = 0; }},
+      {"out_channels", [](Conv2dDesc* d) { d->out_channels = 0; }},
+      {"kernel_h", [](Conv2dDesc* d) { d->kernel_h = 0; }},
+      {"kernel_w", [](Conv2dDesc* d) { d->kernel_w = -1; }},
+      {"stride_h", [](Conv2dDesc* d) { d->stride_h = 0; }},
+      {"stride_w", [](Conv2dDesc* d) { d->stride_w = -2; }},
+      {"pad_top", [](Conv2dDesc* d) { d->pad_top = -1; }},
+      {"pad_bottom", [](Conv2dDesc* d) { d->pad_bottom = -1; }},
+      {"pad_left", [](Conv2dDesc* d) { d->pad_left = -1; }},
+      {"pad_right", [](Conv2dDesc* d) { d->pad_right = -1; }},
+      {"dilation_h", [](Conv2dDesc* d) { d->dilation_h = 0; }},
+      {"dilation_w", [](Conv2dDesc* d) { d->dilation_w = 0; }},
+      {"groups", [](Conv2dDesc* d) { d->groups = 0; }},
+      {"groups", [](Conv2dDesc* d) { d->groups = 3; }},  // 4 in, 6 out
+      {"groups", [](Conv2dDesc* d) {  // divides out, not in
+         d->in_channels = 6;
+         d->out_channels = 4;
+         d->groups = 4;
+       }},
+      {"groups", [](Conv2dDesc* d) { d->groups = 4; }},  // divides in, not out
+      // Dilated kernel larger than the padded input: 6 + 1 + 1 < 3 * 4 - 3.
+      {"kernel_h", [](Conv2dDesc* d) { d->dilation_h = 4; }},
+      {"kernel_w", [](Conv2dDesc* d) { d->kernel_w = 8; }},
+      {"kernel_h", [](Conv2dDesc* d) { d->kernel_h = 9; }},
+      // 64-bit overflow of element counts and extents.
+      {"input", [](Conv2dDesc* d) { d->batch = kBig; d->in_h = kBig; }},
+      {"input", [](Conv2dDesc* d) { d->in_channels = int64_t{1} << 62; d->groups = 1; }},
+      {"weights", [](Conv2dDesc* d) {
+         d->out_channels = int64_t{1} << 61;
+         d->kernel_h = 3;
+       }},
+      {"output", [](Conv2dDesc* d) {  // tiny input, huge padding
+         d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = kBig;
+       }},
+      {"pad_bottom", [](Conv2dDesc* d) {
+         d->pad_top = std::numeric_limits<int64_t>::max();
+         d->pad_bottom = 5;
+       }},
+      {"dilation_w", [](Conv2dDesc* d) {
+         d->dilation_w = std::numeric_limits<int64_t>::max() / 2 + 1;  // 2 * it overflows
+       }},
+  };
+  for (const Case& c : cases) {
+    Fixture f;
+    c.edit(&f.desc);
+    SCOPED_TRACE(std::string(c.field) + " case " + FormatShapeSpec(f.desc));
+    EXPECT_TRUE(IsError(Validate(f.desc), StatusCode::kInvalidArgument, c.field));
+    Options o;
+    o.max_target = target();
+    EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
+                                      f.y.data(), o),
+                        StatusCode::kInvalidArgument, c.field));
+    std::unique_ptr<Conv2d> op;
+    EXPECT_TRUE(IsError(Conv2d::Create(f.desc, f.w.data(), f.b.data(), o, &op),
+                        StatusCode::kInvalidArgument, c.field));
+    EXPECT_EQ(nullptr, op);
+    PlanInfo info;
+    EXPECT_TRUE(IsError(QueryPlan(f.desc, o, &info), StatusCode::kInvalidArgument,
+                        c.field));
+    int64_t oh = -7, ow = -7;
+    EXPECT_TRUE(IsError(OutputShape(f.desc, &oh, &ow), StatusCode::kInvalidArgument,
+                        c.field));
+    EXPECT_EQ(-7, oh);
+    std::vector<double> ref(4, 99.0);
+    EXPECT_FALSE(ReferenceConv2d(f.desc, f.x.data(), f.w.data(), f.b.data(), ref.data()).ok());
+    EXPECT_TRUE(Untouched(f.y));
+    EXPECT_EQ(99.0, ref[0]);
+  }
+}
+
+TEST_P(ErrorsTest, PointersAndOverlap) {
+  Options o;
+  o.max_target = target();
+  Fixture f;
+  const Conv2dDesc& d = f.desc;
+  float* y = f.y.data();
+  EXPECT_TRUE(IsError(Conv2dForward(d, nullptr, f.w.data(), f.b.data(), y, o),
+                      StatusCode::kInvalidArgument, "input"));
+  EXPECT_TRUE(IsError(Conv2dForward(d, f.x.data(), nullptr, f.b.data(), y, o),
+                      StatusCode::kInvalidArgument, "weights"));
+  EXPECT_TRUE(IsError(Conv2dForward(d, f.x.data(), f.w.data(), nullptr, y, o),
+                      StatusCode::kInvalidArgument, "bias"));
+  EXPECT_TRUE(IsError(Conv2dForward(d, f.x.data(), f.w.data(), f.b.data(), nullptr, o),
+                      StatusCode::kInvalidArgument, "output"));
+  Conv2dDesc no_bias = d;
+  no_bias.has_bias = false;
+  EXPECT_TRUE(IsError(Conv2dForward(no_bias, f.x.data(), f.w.data(), f.b.data(), y, o),
+                      StatusCode::kInvalidArgument, "bias"));
+  EXPECT_TRUE(Untouched(f.y));
+
+  // Output overlapping an input: in place, shifted by one element, and the
+  // last element of the weights and bias.
+  std::vector<float> big(20000, 1234.5f);
+  const int64_t nx = 2 * 6 * 5 * 4;
+  std::memcpy(big.data() + 100, f.x.data(), nx * sizeof(float));
+  EXPECT_TRUE(IsError(Conv2dForward(d, big.data() + 100, f.w.data(), f.b.data(),
+                                    big.data() + 100, o),
+                      StatusCode::kInvalidArgument, "output"));
+  EXPECT_TRUE(IsError(Conv2dForward(d, big.data() + 100, f.w.data(), f.b.data(),
+                                    big.data() + 100 + nx - 1, o),
+                      StatusCode::kInvalidArgument, "output"));
+  std::vector<float> wy(f.w.size() + f.y.size(), 0.5f);
+  EXPECT_TRUE(IsError(Conv2dForward(d, f.x.data(), wy.data(), f.b.data(),
+                                    wy.data() + f.w.size() - 1, o),
+                      StatusCode::kInvalidArgument, "output"));
+  std::vector<float> by(6 + f.y.size(), 0.25f);
+  EXPECT_TRUE(IsError(Conv2dForward(d, f.x.data(), f.w.data(), by.data(), by.data() + 5, o),
+                      StatusCode::kInvalidArgument, "output"));
+  for (size_t i = nx + 100; i < big.size(); ++i) ASSERT_EQ(1234.5f, big[i]) << i;
+  for (size_t i = 6; i < by.size(); ++i) ASSERT_EQ(0.25f, by[i]) << i;
+
+  // The same through a prepared operator.
+  std::unique_ptr<Conv2d> op;
+  EXPECT_TRUE(IsError(Conv2d::Create(d, nullptr, f.b.data(), o, &op),
+                      StatusCode::kInvalidArgument, "weights"));
+  EXPECT_TRUE(IsError(Conv2d::Create(d, f.w.data(), nullptr, o, &op),
+                      StatusCode::kInvalidArgument, "bias"));
+  EXPECT_TRUE(IsError(Conv2d::Create(d, f.w.data(), f.b.data(), o, nullptr),
+                      StatusCode::kInvalidArgument, "op"));
+  ASSERT_TRUE(Conv2d::Create(d, f.w.data(), f.b.data(), o, &op).ok());
+  EXPECT_TRUE(IsError(op->Forward(nullptr, y), StatusCode::kInvalidArgument, "input"));
+  EXPECT_TRUE(IsError(op->Forward(f.x.data(), nullptr), StatusCode::kInvalidArgument,
+                      "output"));
+  EXPECT_TRUE(IsError(op->Forward(big.data() + 100, big.data() + 101),
+                      StatusCode::kInvalidArgument, "output"));
+  EXPECT_TRUE(IsError(op->Forward(f.x.data(), y, -1), StatusCode::kInvalidArgument,
+                      "threads"));
+  // Caller workspace: null, too small, overlapping.
+  const size_t need = op->WorkspaceBytes(1);
+  ASSERT_GT(need, 0u);
+  std::vector<char> ws(need);
+  EXPECT_TRUE(IsError(op->Forward(f.x.data(), y, nullptr, need, 1),
+                      StatusCode::kInvalidArgument, "workspace"));
+  EXPECT_TRUE(IsError(op->Forward(f.x.data(), y, ws.data(), need - 1, 1),
+                      StatusCode::kInvalidArgument, "workspace_bytes"));
+  std::vector<float> yw(f.y.size() + need, 1234.5f);
+  EXPECT_TRUE(IsError(op->Forward(f.x.data(), yw.data(), yw.data() + 10, need, 1),
+                      StatusCode::kInvalidArgument, "workspace"));
+  EXPECT_TRUE(Untouched(f.y));
+  for (float v : yw) ASSERT_EQ(1234.5f, v);
+}
+
+TEST_P(ErrorsTest, Options) {
+  Fixture f;
+  Options o;
+  o.max_target = target();
+  o.threads = -1;
+  EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
+                                    f.y.data(), o),
+                      StatusCode::kInvalidArgument, "threads"));
+  o.threads = 0;
+  o.max_target = "AVX9000";
+  EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
+                                    f.y.data(), o),
+                      StatusCode::kInvalidArgument, "max_target"));
+  o.max_target = target();
+  o.algorithm = Algorithm::kDepthwise;  // 4 -> 6 channels, groups 1
+  EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
+                                    f.y.data(), o),
+                      StatusCode::kUnsupported, "algorithm"));
+  o.algorithm = Algorithm::kGemm1x1;  // 3x3
+  EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
+                                    f.y.data(), o),
+                      StatusCode::kUnsupported, "algorithm"));
+  o.algorithm = static_cast<Algorithm>(42);
+  EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
+                                    f.y.data(), o),
+                      StatusCode::kInvalidArgument, "algorithm"));
+  EXPECT_TRUE(Untouched(f.y));
+  EXPECT_TRUE(IsError(SetMaxTarget("NOT_A_TARGET"), StatusCode::kInvalidArgument, "target"));
+}
+
+// Batch 0 is valid: nothing is read or written, null tensors are fine.
+TEST_P(ErrorsTest, EmptyBatchDoesNothing) {
+  Fixture f;
+  f.desc.batch = 0;
+  Options o;
+  o.max_target = target();
+  EXPECT_TRUE(Validate(f.desc).ok());
+  EXPECT_EQ(0, Sizes(f.desc).output);
+  EXPECT_TRUE(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(), f.y.data(), o).ok());
+  EXPECT_TRUE(Conv2dForward(f.desc, nullptr, nullptr, nullptr, nullptr, o).ok());
+  std::unique_ptr<Conv2d> op;
+  ASSERT_TRUE(Conv2d::Create(f.desc, f.w.data(), f.b.data(), o, &op).ok());
+  EXPECT_TRUE(op->Forward(f.x.data(), f.y.data()).ok());
+  EXPECT_TRUE(op->Forward(nullptr, nullptr).ok());
+  EXPECT_TRUE(Untouched(f.y));
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace convkit

@@ -1,0 +1,165 @@
+// The input packers of every target against their plain-loop twins, bit for
+// bit: im2col over borders, strides, dilations, groups and K blocks that
+// start and end inside a tap; the 1x1 row packer; and the weight packers
+// at each target's NR. Re-included per target; names end in /<TARGET>.
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "tests/pack_test.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "hwy/highway.h"
+#include "lib/common/checked.h"
+#include "lib/gemm/tile-inl.h"
+#include "lib/pack/im2col-inl.h"
+#include "lib/pack/panels.h"
+#include "lib/ref/ref_kernels.h"
+#include "tests/testing/conv_tester.h"
+#include "tests/testing/targets.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace convkit {
+namespace HWY_NAMESPACE {
+
+constexpr float kUnwritten = -999.5f;
+
+// Packs [m0, m0+mc) x [k0, k0+kc) with the target's packer and the twin and
+// compares every entry the layout defines; the rest must stay unwritten.
+template <class Packer, class RefPacker>
+void ComparePack(const ConvGeometry& geo, const float* x, int64_t g, int64_t m0,
+                 int64_t mc, int64_t k0, int64_t kc, Packer pack, RefPacker ref,
+                 const std::string& what) {
+  const int64_t mr = static_cast<int64_t>(kTileRows);
+  const int64_t size = RoundUp(mc, mr) * kc;
+  std::vector<float> got(static_cast<size_t>(size), kUnwritten);
+  std::vector<float> want(static_cast<size_t>(size), kUnwritten);
+  pack(geo, x, g, m0, mc, k0, kc, got.data());
+  ref(geo, mr, x, g, m0, mc, k0, kc, want.data());
+  int64_t failures = 0;
+  for (int64_t e = 0; e < size; ++e) {
+    if (std::memcmp(&got[e], &want[e], sizeof(float)) != 0 && failures++ < 3) {
+      const int64_t panel = e / (mr * kc), p = e % (mr * kc) / mr, i = e % mr;
+      ADD_FAILURE() << what << " mr=" << mr << " g=" << g << " m0=" << m0
+                    << " mc=" << mc << " k0=" << k0 << " kc=" << kc << ": row "
+                    << panel * mr + i << " col " << p << ": got " << got[e]
+                    << " want " << want[e];
+    }
+  }
+}
+
+void PackIm2colShape(const std::string& spec) {
+  const Conv2dDesc d = testing::Spec(spec);
+  const ConvGeometry geo = MakeGeometry(d);
+  std::vector<float> x(static_cast<size_t>(geo.n * geo.h * geo.w * geo.cin));
+  testing::FillRandom(x.data(), static_cast<int64_t>(x.size()), 5);
+  const int64_t mr = static_cast<int64_t>(kTileRows);
+  const auto pack = &PackIm2colNhwcToPanels<kTileRows>;
+  for (int64_t g = 0; g < geo.groups; ++g) {
+    // Whole matrix, then blocks whose edges fall inside panels and taps.
+    ComparePack(geo, x.data(), g, 0, geo.m, 0, geo.k, pack,
+                ref::PackIm2colNhwcToPanels, spec);
+    for (int64_t m0 : {int64_t{0}, int64_t{1}, mr + 1, geo.m / 2}) {
+      for (int64_t k0 : {int64_t{0}, int64_t{1}, geo.cg, geo.k / 2}) {
+        if (m0 >= geo.m || k0 >= geo.k) continue;
+        const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
+        const int64_t kc = std::min(geo.k - k0, geo.cg + 2);
+        ComparePack(geo, x.data(), g, m0, mc, k0, kc, pack,
+                    ref::PackIm2colNhwcToPanels, spec);
+      }
+    }
+  }
+}
+
+void TestIm2col() {
+  for (const char* spec : {
+           "n=2,h=5,w=6,ci=3,co=4,k=3x3",
+           "n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1",
+           "n=1,h=7,w=9,ci=5,co=2,k=3x2,s=2x3,p=1:2:0:3",
+           "n=1,h=9,w=9,ci=4,co=2,k=3x3,d=2,p=2",
+           "n=3,h=4,w=3,ci=2,co=2,k=3x3,p=4:5:3:6,s=2",   // padding > kernel
+           "n=1,h=6,w=7,ci=8,co=6,k=3x3,g=2,p=1",          // groups
+           "n=1,h=1,w=20,ci=7,co=1,k=1x7,p=0x3",
+           "n=1,h=20,w=1,ci=7,co=1,k=7x1,p=3x0",
+           "n=2,h=6,w=6,ci=33,co=3,k=2x2,s=2",
+       }) {
+    PackIm2colShape(spec);
+  }
+}
+
+void TestRows() {
+  const Conv2dDesc d = testing::Spec("n=2,h=5,w=7,ci=12,co=4,k=1x1,g=3");
+  const ConvGeometry geo = MakeGeometry(d);
+  std::vector<float> x(static_cast<size_t>(geo.m * geo.cin));
+  testing::FillRandom(x.data(), static_cast<int64_t>(x.size()), 6);
+  for (int64_t g = 0; g < geo.groups; ++g) {
+    for (int64_t m0 : {0, 1, 9}) {
+      for (int64_t k0 : {0, 1, 3}) {
+        const int64_t kc = geo.k - k0;
+        ComparePack(geo, x.data(), g, m0, geo.m - m0, k0, kc, &PackRowsToPanels<kTileRows>,
+                    ref::PackRowsToPanels, "rows");
+      }
+    }
+  }
+}
+
+// Weight packers at this target's NR: every panel entry against the formula
+// in panels.h.
+void TestWeights() {
+  const TileConfig t = GetTileConfig();
+  for (const char* spec : {"n=1,h=5,w=5,ci=6,co=10,k=3x2,g=2",
+                           "n=1,h=5,w=5,ci=3,co=37,k=1x1",
+                           "n=1,h=5,w=5,ci=4,co=4,k=3x3,g=4"}) {
+    const ConvGeometry geo = MakeGeometry(testing::Spec(spec));
+    std::vector<float> w(static_cast<size_t>(geo.k * geo.cout)), bias(geo.cout);
+    testing::FillRandom(w.data(), static_cast<int64_t>(w.size()), 7);
+    testing::FillRandom(bias.data(), geo.cout, 8);
+    std::vector<float> bp(static_cast<size_t>(PackedWeightsFloats(geo, t.nr)), kUnwritten);
+    std::vector<float> bb(static_cast<size_t>(PackedBiasFloats(geo, t.nr)), kUnwritten);
+    PackWeightsHwioToPanels(geo, t.nr, w.data(), bp.data());
+    PackBiasToPanels(geo, t.nr, bias.data(), bb.data());
+    const int64_t panels = DivCeil(geo.ng, t.nr);
+    for (int64_t g = 0; g < geo.groups; ++g) {
+      for (int64_t jp = 0; jp < panels; ++jp) {
+        for (int64_t j = 0; j < t.nr; ++j) {
+          const int64_t col = jp * t.nr + j;
+          const float want_b = col < geo.ng ? bias[g * geo.ng + col] : 0.0f;
+          ASSERT_EQ(want_b, bb[(g * panels + jp) * t.nr + j]) << spec;
+          for (int64_t p = 0; p < geo.k; ++p) {
+            const float want = col < geo.ng ? w[p * geo.cout + g * geo.ng + col] : 0.0f;
+            ASSERT_EQ(want, bp[((g * panels + jp) * geo.k + p) * t.nr + j])
+                << spec << " g=" << g << " panel=" << jp << " p=" << p << " j=" << j;
+          }
+        }
+      }
+    }
+    const int64_t cpad = DepthwisePaddedChannels(geo, t.lanes);
+    ASSERT_EQ(0, cpad % t.lanes);
+    if (geo.groups == geo.cout && geo.cg == 1) {
+      std::vector<float> wd(static_cast<size_t>(cpad * geo.taps), kUnwritten);
+      PackDepthwiseWeights(geo, t.lanes, w.data(), wd.data());
+      for (int64_t tap = 0; tap < geo.taps; ++tap) {
+        for (int64_t c = 0; c < cpad; ++c) {
+          ASSERT_EQ(c < geo.cout ? w[tap * geo.cout + c] : 0.0f, wd[tap * cpad + c]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace convkit
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace convkit {
+namespace {
+CONVKIT_BEFORE_KERNEL_TEST(PackTest);
+HWY_EXPORT_AND_TEST_P(PackTest, TestIm2col);
+HWY_EXPORT_AND_TEST_P(PackTest, TestRows);
+HWY_EXPORT_AND_TEST_P(PackTest, TestWeights);
+}  // namespace
+}  // namespace convkit
+#endif

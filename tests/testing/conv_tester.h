@@ -1,0 +1,140 @@
+// ConvTester: runs convkit on one shape and checks it against the double
+// reference, XNNPACK-tester style:
+//
+//   ConvTester().target("AVX2").algorithm(Algorithm::kIm2colGemm).threads(3)
+//       .Test(desc)
+//
+// Every run surrounds the output with guard values (checked after the call)
+// and prefills it with NaN, so unwritten elements show. Tolerance: for each
+// output, with r = bias + sum x*w and M = |bias| + sum |x|*|w| in double and
+// K = KH*KW*Cin/G,
+//   |y - r| <= min(gamma(K+1), 8 * sqrt(K+1) * u) * M + u * |r|,
+//   u = 2^-24, gamma(n) = n*u / (1 - n*u)
+// (the fp32 dot-product error bound, deterministic for small K and the
+// probabilistic 8 sqrt(n) u form for large K). The exact tier uses integer
+// data in [-32, 32] (bias in [-8, 8]), whose sums are exact in float, and
+// requires bit-identical results.
+#ifndef CONVKIT_TESTS_TESTING_CONV_TESTER_H_
+#define CONVKIT_TESTS_TESTING_CONV_TESTER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "convkit/convkit.h"
+#include "gtest/gtest.h"
+
+namespace convkit {
+namespace testing {
+
+enum class Data { kRandom, kIntegers };
+
+// The tolerance above for one output.
+double Tolerance(double ref, double abs_sum, int64_t k);
+
+// Deterministic fill: uniform in [-1, 1) or integers in [-range, range].
+void FillRandom(float* p, int64_t count, uint64_t seed);
+void FillIntegers(float* p, int64_t count, int range, uint64_t seed);
+
+// Input, weights and bias of one shape, generated once.
+struct ConvData {
+  Conv2dDesc desc;
+  TensorSizes sizes;
+  std::unique_ptr<float[]> input, weights, bias;
+  const float* bias_or_null() const { return desc.has_bias ? bias.get() : nullptr; }
+};
+std::unique_ptr<ConvData> MakeData(const Conv2dDesc& desc, Data data, uint64_t seed);
+
+// An output buffer with guard values on both sides, prefilled with NaN.
+class GuardedOutput {
+ public:
+  static constexpr int64_t kGuard = 64;  // floats on each side
+  explicit GuardedOutput(int64_t count);
+  float* data() { return buffer_.get() + kGuard; }
+  const float* data() const { return buffer_.get() + kGuard; }
+  int64_t size() const { return count_; }
+  void Reset();  // NaN inside, guard pattern outside
+  // Empty if both guards hold their pattern; else a description.
+  std::string CheckGuards() const;
+
+ private:
+  int64_t count_;
+  std::unique_ptr<float[]> buffer_;
+};
+
+// Reference values: full tensors, or (for outputs above kMaxFullCheck
+// elements) a documented sample of output pixels with all their channels:
+// every pixel of the first and last two output rows and columns of the first
+// and last image, and 4096 pseudo-random pixels (seeded by the shape).
+struct Reference {
+  static constexpr int64_t kMaxFullCheck = int64_t{1} << 26;  // 256 MiB fp32
+  bool sampled = false;
+  std::vector<int64_t> pixels;  // sampled pixel indices (n*OH + oh)*OW + ow
+  std::vector<double> value, abs_sum;  // per output (or per sampled output)
+};
+std::unique_ptr<Reference> MakeReference(const ConvData& data);
+
+class ConvTester {
+ public:
+  ConvTester& target(const std::string& t) {
+    target_ = t;
+    return *this;
+  }
+  ConvTester& algorithm(Algorithm a) {
+    algorithm_ = a;
+    return *this;
+  }
+  ConvTester& threads(int t) {
+    threads_ = t;
+    return *this;
+  }
+  ConvTester& data(Data d) {
+    data_ = d;
+    return *this;
+  }
+  ConvTester& seed(uint64_t s) {
+    seed_ = s;
+    return *this;
+  }
+
+  // Generates data, runs, checks. The message names kernel, target,
+  // algorithm, threads, shape and the first failing positions.
+  ::testing::AssertionResult Test(const Conv2dDesc& desc) const;
+  // With data and reference made by the caller (shared across runs).
+  ::testing::AssertionResult Test(const ConvData& data, const Reference& ref) const;
+
+  // Runs the operator into out (which is Reset first); returns the status
+  // and the plan that ran.
+  Status Run(const ConvData& data, GuardedOutput* out, PlanInfo* info) const;
+
+ private:
+  std::string target_;
+  Algorithm algorithm_ = Algorithm::kAuto;
+  int threads_ = 0;
+  Data data_ = Data::kRandom;
+  uint64_t seed_ = 1;
+};
+
+// Checks out against ref; empty string if all pass.
+std::string CompareWithReference(const ConvData& data, const Reference& ref,
+                                 const float* out, bool exact);
+
+// Parses a spec known to be valid (test tables), failing the test otherwise.
+Conv2dDesc Spec(const std::string& spec);
+
+// The spec files under the test data directory: "#" lines are comments.
+struct SpecLine {
+  std::string spec;
+  std::string comment;  // the "#" line before it, if any
+  int line = 0;
+};
+std::vector<SpecLine> ReadSpecFile(const std::string& path);
+// tests/data, from CONVKIT_TEST_DATA_DIR (set by meson test) or the
+// compile-time default.
+std::string TestDataDir();
+
+}  // namespace testing
+}  // namespace convkit
+
+#endif  // CONVKIT_TESTS_TESTING_CONV_TESTER_H_

@@ -1,0 +1,109 @@
+#include "tests/testing/gemm_tile_tester.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "lib/common/aligned.h"
+#include "lib/ref/ref_kernels.h"
+
+namespace convkit {
+namespace testing {
+namespace {
+
+constexpr float kGuard = -777.25f;
+constexpr int64_t kGuardRows = 2;
+
+void Fill(float* p, int64_t count, Data data, uint64_t seed) {
+  if (data == Data::kIntegers) {
+    FillIntegers(p, count, 32, seed);
+  } else {
+    FillRandom(p, count, seed);
+  }
+}
+
+}  // namespace
+
+::testing::AssertionResult GemmTileTester::Test() const {
+  const int64_t mr = config_.mr, nr = config_.nr;
+  const int64_t b_stride = nr + b_pad_ * config_.lanes;
+  const int64_t ldc = n_ + c_pad_;
+  std::ostringstream who;
+  who << config_.kernel << " m=" << m_ << " n=" << n_ << " k=" << k_
+      << (accumulate_ ? " accumulate" : "") << (bias_ ? " bias" : "")
+      << " ldc=" << ldc << " b_stride=" << b_stride
+      << (data_ == Data::kIntegers ? " exact" : "");
+  if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1) {
+    return ::testing::AssertionFailure() << who.str() << ": outside the contract";
+  }
+  // A panel: mr x k column-major; rows >= m hold NaN, which must not be read.
+  std::vector<float> a(static_cast<size_t>(mr * k_), std::nanf(""));
+  std::vector<float> a_rows(static_cast<size_t>(m_ * k_));
+  Fill(a_rows.data(), m_ * k_, data_, 1);
+  for (int64_t p = 0; p < k_; ++p) {
+    for (int64_t i = 0; i < m_; ++i) a[p * mr + i] = a_rows[i * k_ + p];
+  }
+  // B panel: k rows of b_stride, vector-aligned, zero-padded past n.
+  AlignedFloats b = AllocateFloats(static_cast<size_t>(k_ * b_stride));
+  std::vector<float> b_vals(static_cast<size_t>(k_ * n_));
+  Fill(b_vals.data(), k_ * n_, data_, 2);
+  for (int64_t p = 0; p < k_; ++p) {
+    for (int64_t j = 0; j < b_stride; ++j) {
+      b[p * b_stride + j] = j < n_ ? b_vals[p * n_ + j] : 0.0f;
+    }
+  }
+  AlignedFloats bias = AllocateFloats(static_cast<size_t>(nr));
+  Fill(bias.get(), nr, data_ == Data::kIntegers ? Data::kIntegers : Data::kRandom, 3);
+  for (int64_t j = n_; j < nr; ++j) bias[j] = 0.0f;
+  // C with guard rows above and below and guard columns between rows.
+  const int64_t rows = m_ + 2 * kGuardRows;
+  std::vector<float> c(static_cast<size_t>(rows * ldc), kGuard);
+  float* c0 = c.data() + kGuardRows * ldc;
+  std::vector<float> c_init(static_cast<size_t>(m_ * n_));
+  Fill(c_init.data(), m_ * n_, data_, 4);
+  for (int64_t i = 0; i < m_; ++i) {
+    for (int64_t j = 0; j < n_; ++j) {
+      c0[i * ldc + j] = accumulate_ ? c_init[i * n_ + j] : std::nanf("");
+    }
+  }
+  std::vector<double> want(static_cast<size_t>(m_ * n_)), mag(want.size());
+  ref::GemmTile(mr, a.data(), b.get(), k_, b_stride, c0, ldc, m_, n_,
+                bias_ ? bias.get() : nullptr, accumulate_, want.data(), mag.data());
+
+  get_(m_, n_)(a.data(), b.get(), k_, b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
+               accumulate_);
+
+  std::ostringstream msg;
+  int64_t failures = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      const int64_t i = r - kGuardRows;
+      const float got = c[r * ldc + j];
+      const bool inside = i >= 0 && i < m_ && j < n_;
+      bool ok;
+      double w = kGuard, tol = 0.0;
+      if (inside) {
+        w = want[i * n_ + j];
+        tol = data_ == Data::kIntegers ? 0.0 : Tolerance(w, mag[i * n_ + j], k_);
+        ok = std::fabs(got - w) <= tol;
+      } else {
+        ok = got == kGuard;
+      }
+      if (!ok) {
+        if (failures++ < 5) {
+          msg << "\n  at (" << i << "," << j << ")" << (inside ? "" : " [guard]")
+              << ": got " << got << " want " << w << " tol " << tol;
+        }
+      }
+    }
+  }
+  if (failures > 0) {
+    return ::testing::AssertionFailure() << who.str() << ": " << failures
+                                         << " wrong" << msg.str();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace testing
+}  // namespace convkit
