@@ -181,9 +181,12 @@ struct Options {
   // Upper bound on the SIMD target for this call or operator ("" = none; see
   // SetMaxTarget). An operator keeps the target chosen at creation.
   std::string max_target;
-  // OpenMP threads. 0 = omp_get_max_threads() at call time. Inside an active
-  // OpenMP parallel region convkit always runs on the calling thread alone
-  // (no nested parallelism, no oversubscription). Without OpenMP, 1.
+  // OpenMP threads. 0 (automatic) = omp_get_max_threads() at call time, but
+  // fewer for small convolutions (about one thread per 2 MFLOP). N > 0 =
+  // exactly N. Either way never more threads than the work has independent
+  // tasks. Inside an active OpenMP parallel region convkit always runs on
+  // the calling thread alone (no nested parallelism, no oversubscription).
+  // Without OpenMP, 1. Results are bit-identical for every thread count.
   int threads = 0;
 };
 

@@ -125,7 +125,9 @@ Partition MakePartition(const Plan& plan, int requested) {
   const ConvGeometry& g = plan.geo;
   Partition p;
   // Threads the call could use; the final count is bounded by the tasks.
-  const int want = DefaultThreads(requested);
+  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.cout) *
+                       static_cast<double>(g.k);
+  const int want = ResolveThreads(requested, INT64_MAX, flops);
   if (g.m == 0) {  // batch 0: nothing to do
     p.threads = 1;
     return p;
@@ -166,7 +168,7 @@ Partition MakePartition(const Plan& plan, int requested) {
     }
     p.tasks = p.m_tasks * p.n_tasks;
   }
-  p.threads = ResolveThreads(requested, p.tasks);
+  p.threads = ResolveThreads(requested, p.tasks, flops);
   return p;
 }
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 namespace convkit {
@@ -27,25 +26,7 @@ uint32_t Bits(float f) {
   return u;
 }
 
-std::string Coord(const ConvData& d, int64_t index) {
-  int64_t oh, ow;
-  OutputShape(d.desc, &oh, &ow);
-  const int64_t co = d.desc.out_channels;
-  std::ostringstream s;
-  s << "(n=" << index / co / ow / oh << ", oh=" << index / co / ow % oh
-    << ", ow=" << index / co % ow << ", o=" << index % co << ")";
-  return s.str();
-}
-
 }  // namespace
-
-double Tolerance(double ref, double abs_sum, int64_t k) {
-  const double u = std::ldexp(1.0, -24);
-  const double n = static_cast<double>(k + 1);
-  const double gamma = n * u / (1.0 - n * u);
-  const double factor = std::min(gamma, 8.0 * std::sqrt(n) * u);
-  return factor * abs_sum + u * std::fabs(ref);
-}
 
 void FillRandom(float* p, int64_t count, uint64_t seed) {
   const uint64_t base = SplitMix64(seed);
@@ -122,101 +103,10 @@ std::string GuardedOutput::CheckGuards() const {
 
 std::unique_ptr<Reference> MakeReference(const ConvData& data) {
   auto ref = std::make_unique<Reference>();
-  const Conv2dDesc& d = data.desc;
-  const int64_t count = data.sizes.output;
-  if (count <= Reference::kMaxFullCheck) {
-    ref->value.resize(static_cast<size_t>(count));
-    ref->abs_sum.resize(static_cast<size_t>(count));
-    const Status s = ReferenceConv2d(d, data.input.get(), data.weights.get(),
-                                     data.bias_or_null(), ref->value.data(),
-                                     ref->abs_sum.data());
-    EXPECT_TRUE(s.ok()) << s.message();
-    return ref;
-  }
-  ref->sampled = true;
-  int64_t oh, ow;
-  OutputShape(d, &oh, &ow);
-  std::set<int64_t> pixels;
-  for (int64_t n : {int64_t{0}, d.batch - 1}) {
-    for (int64_t y = 0; y < oh; ++y) {
-      for (int64_t x = 0; x < ow; ++x) {
-        if (y < 2 || y >= oh - 2 || x < 2 || x >= ow - 2) {
-          pixels.insert((n * oh + y) * ow + x);
-        }
-      }
-    }
-  }
-  const int64_t total = d.batch * oh * ow;
-  for (uint64_t i = 0; i < 4096; ++i) {
-    pixels.insert(static_cast<int64_t>(SplitMix64(i + 77) % static_cast<uint64_t>(total)));
-  }
-  ref->pixels.assign(pixels.begin(), pixels.end());
-  const int64_t co = d.out_channels;
-  ref->value.resize(ref->pixels.size() * static_cast<size_t>(co));
-  ref->abs_sum.resize(ref->value.size());
-  const int64_t np = static_cast<int64_t>(ref->pixels.size());
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 16)
-#endif
-  for (int64_t i = 0; i < np; ++i) {
-    const int64_t p = ref->pixels[i];
-    for (int64_t o = 0; o < co; ++o) {
-      ReferenceConv2dAt(d, data.input.get(), data.weights.get(), data.bias_or_null(),
-                        p / (oh * ow), p / ow % oh, p % ow, o,
-                        &ref->value[i * co + o], &ref->abs_sum[i * co + o]);
-    }
-  }
+  const Status s = ref::ComputeReference(data.desc, data.input.get(), data.weights.get(),
+                                         data.bias_or_null(), ref.get());
+  EXPECT_TRUE(s.ok()) << s.message();
   return ref;
-}
-
-std::string CompareWithReference(const ConvData& data, const Reference& ref,
-                                 const float* out, bool exact) {
-  const Conv2dDesc& d = data.desc;
-  const int64_t k = d.kernel_h * d.kernel_w * (d.in_channels / d.groups);
-  const int64_t co = d.out_channels;
-  std::ostringstream msg;
-  int64_t failures = 0;
-  auto check = [&](int64_t index, double r, double m) {
-    const double y = out[index];
-    const double tol = exact ? 0.0 : Tolerance(r, m, k);
-    const bool ok = exact ? (Bits(out[index]) == Bits(static_cast<float>(r)) ||
-                             (y == 0.0 && r == 0.0))
-                          : std::fabs(y - r) <= tol;
-    if (!ok) {
-      if (failures < 5) {
-        msg << "\n  at " << Coord(data, index) << ": got " << y << " want " << r
-            << " tol " << tol << " (|err| " << std::fabs(y - r) << ", K=" << k << ")";
-      }
-      ++failures;
-    }
-  };
-  if (!ref.sampled) {
-    for (int64_t i = 0; i < data.sizes.output; ++i) check(i, ref.value[i], ref.abs_sum[i]);
-  } else {
-    for (size_t i = 0; i < ref.pixels.size(); ++i) {
-      for (int64_t o = 0; o < co; ++o) {
-        check(ref.pixels[i] * co + o, ref.value[i * co + o], ref.abs_sum[i * co + o]);
-      }
-    }
-    // Outside the sample, every element must at least have been written.
-    int64_t unwritten = 0, first = -1;
-    for (int64_t i = 0; i < data.sizes.output; ++i) {
-      if (std::isnan(out[i])) {
-        if (first < 0) first = i;
-        ++unwritten;
-      }
-    }
-    if (unwritten > 0) {
-      msg << "\n  " << unwritten << " outputs left unwritten (NaN), first at "
-          << Coord(data, first);
-      failures += unwritten;
-    }
-  }
-  if (failures == 0) return "";
-  std::ostringstream head;
-  head << failures << " of " << data.sizes.output << " outputs wrong"
-       << (ref.sampled ? " (sampled check)" : "") << msg.str();
-  return head.str();
 }
 
 Status ConvTester::Run(const ConvData& data, GuardedOutput* out, PlanInfo* info) const {

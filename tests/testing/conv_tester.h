@@ -5,15 +5,10 @@
 //       .Test(desc)
 //
 // Every run surrounds the output with guard values (checked after the call)
-// and prefills it with NaN, so unwritten elements show. Tolerance: for each
-// output, with r = bias + sum x*w and M = |bias| + sum |x|*|w| in double and
-// K = KH*KW*Cin/G,
-//   |y - r| <= min(gamma(K+1), 8 * sqrt(K+1) * u) * M + u * |r|,
-//   u = 2^-24, gamma(n) = n*u / (1 - n*u)
-// (the fp32 dot-product error bound, deterministic for small K and the
-// probabilistic 8 sqrt(n) u form for large K). The exact tier uses integer
-// data in [-32, 32] (bias in [-8, 8]), whose sums are exact in float, and
-// requires bit-identical results.
+// and prefills it with NaN, so unwritten elements show. The tolerance is the
+// fp32 dot-product bound of lib/ref/check.h (shared with convkit-perf
+// --check). The exact tier uses integer data in [-32, 32] (bias in [-8, 8]),
+// whose sums are exact in float, and requires bit-identical results.
 #ifndef CONVKIT_TESTS_TESTING_CONV_TESTER_H_
 #define CONVKIT_TESTS_TESTING_CONV_TESTER_H_
 
@@ -24,14 +19,15 @@
 
 #include "convkit/convkit.h"
 #include "gtest/gtest.h"
+#include "lib/ref/check.h"
 
 namespace convkit {
 namespace testing {
 
 enum class Data { kRandom, kIntegers };
 
-// The tolerance above for one output.
-double Tolerance(double ref, double abs_sum, int64_t k);
+using ref::Tolerance;
+using Reference = ref::ReferenceOutputs;
 
 // Deterministic fill: uniform in [-1, 1) or integers in [-range, range].
 void FillRandom(float* p, int64_t count, uint64_t seed);
@@ -63,16 +59,8 @@ class GuardedOutput {
   std::unique_ptr<float[]> buffer_;
 };
 
-// Reference values: full tensors, or (for outputs above kMaxFullCheck
-// elements) a documented sample of output pixels with all their channels:
-// every pixel of the first and last two output rows and columns of the first
-// and last image, and 4096 pseudo-random pixels (seeded by the shape).
-struct Reference {
-  static constexpr int64_t kMaxFullCheck = int64_t{1} << 26;  // 256 MiB fp32
-  bool sampled = false;
-  std::vector<int64_t> pixels;  // sampled pixel indices (n*OH + oh)*OW + ow
-  std::vector<double> value, abs_sum;  // per output (or per sampled output)
-};
+// Reference values (full, or sampled above ReferenceOutputs::kMaxFullCheck
+// outputs: see lib/ref/check.h).
 std::unique_ptr<Reference> MakeReference(const ConvData& data);
 
 class ConvTester {
@@ -117,8 +105,10 @@ class ConvTester {
 };
 
 // Checks out against ref; empty string if all pass.
-std::string CompareWithReference(const ConvData& data, const Reference& ref,
-                                 const float* out, bool exact);
+inline std::string CompareWithReference(const ConvData& data, const Reference& ref,
+                                        const float* out, bool exact) {
+  return ref::CompareWithReference(data.desc, ref, out, exact);
+}
 
 // Parses a spec known to be valid (test tables), failing the test otherwise.
 Conv2dDesc Spec(const std::string& spec);

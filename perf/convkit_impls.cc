@@ -1,0 +1,75 @@
+// convkit itself, per algorithm, and the naive loop, as timed implementations.
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "perf/impl.h"
+
+namespace convkit {
+namespace perf {
+namespace {
+
+class ConvkitImpl : public Impl {
+ public:
+  ConvkitImpl(Algorithm algorithm, std::string name)
+      : algorithm_(algorithm), name_(std::move(name)) {}
+
+  std::string name() const override { return name_; }
+
+  bool Prepare(const ShapeData& data, const RunConfig& config, std::string* why) override {
+    data_ = &data;
+    Options options;
+    options.algorithm = algorithm_;
+    options.max_target = config.target;
+    // Automatic thread count under OpenMP's maximum (set to --threads by
+    // main), as oneDNN does: fewer threads for small layers.
+    options.threads = 0;
+    op_.reset();
+    const Status s = Conv2d::Create(data.desc, data.weights.data(), data.bias_or_null(),
+                                    options, &op_);
+    if (!s.ok()) {
+      *why = s.message();
+      return false;
+    }
+    // The caller-provided workspace: no allocation inside the timed call.
+    workspace_.assign(op_->WorkspaceBytes(), 0);
+    output_.assign(static_cast<size_t>(Sizes(data.desc).output), 0.0f);
+    return true;
+  }
+
+  void Run() override {
+    op_->Forward(data_->input.data(), output_.data(), workspace_.data(), workspace_.size());
+  }
+
+  void Output(std::vector<float>* nhwc) override { *nhwc = output_; }
+  std::string detail() const override {
+    return op_ ? op_->info().algorithm + " " + op_->info().kernel : "";
+  }
+  std::string target() const override { return op_ ? op_->info().target : ""; }
+  size_t workspace_bytes() const override { return workspace_.size(); }
+
+ private:
+  Algorithm algorithm_;
+  std::string name_;
+  const ShapeData* data_ = nullptr;
+  std::unique_ptr<Conv2d> op_;
+  std::vector<char> workspace_;
+  std::vector<float> output_;
+};
+
+}  // namespace
+
+std::unique_ptr<Impl> MakeConvkit(Algorithm algorithm) {
+  const std::string name = algorithm == Algorithm::kAuto
+                               ? "convkit"
+                               : std::string("convkit:") + AlgorithmName(algorithm);
+  return std::make_unique<ConvkitImpl>(algorithm, name);
+}
+
+std::unique_ptr<Impl> MakeNaive() {
+  return std::make_unique<ConvkitImpl>(Algorithm::kNaive, "naive");
+}
+
+}  // namespace perf
+}  // namespace convkit

@@ -1,0 +1,65 @@
+// One implementation convkit-perf times: convkit (each algorithm), the naive
+// loop, oneDNN, XNNPACK. Prepare does everything that is not timed (weight
+// packing or reordering, layout conversion of the input); Run is the timed
+// call; Output converts the result to NHWC for --check (not timed).
+#ifndef CONVKIT_PERF_IMPL_H_
+#define CONVKIT_PERF_IMPL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "convkit/convkit.h"
+
+namespace convkit {
+namespace perf {
+
+// One shape's tensors in convkit's layouts (NHWC input, HWIO weights).
+struct ShapeData {
+  Conv2dDesc desc;
+  std::vector<float> input, weights, bias;  // bias empty if !desc.has_bias
+  const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+};
+
+struct RunConfig {
+  int threads = 1;
+  std::string target;  // --target ("" = best)
+};
+
+class Impl {
+ public:
+  virtual ~Impl() = default;
+  // The CSV "impl" column: convkit, convkit:<algo>, onednn_nhwc,
+  // onednn_blocked, xnnpack, naive.
+  virtual std::string name() const = 0;
+  // False (with the reason) if this implementation cannot run the shape.
+  virtual bool Prepare(const ShapeData& data, const RunConfig& config,
+                       std::string* why) = 0;
+  virtual void Run() = 0;
+  // The output in NHWC (after Run).
+  virtual void Output(std::vector<float>* nhwc) = 0;
+  // What actually runs (kernel id, oneDNN's implementation name...).
+  virtual std::string detail() const { return ""; }
+  virtual std::string target() const { return ""; }
+  virtual size_t workspace_bytes() const { return 0; }
+};
+
+// convkit with one algorithm (kAuto: "convkit"; else "convkit:<algo>"), and
+// the naive loop (convkit's Algorithm::kNaive: "naive").
+std::unique_ptr<Impl> MakeConvkit(Algorithm algorithm);
+std::unique_ptr<Impl> MakeNaive();
+
+// Comparators, compiled only when found (perf/meson.build); the factories
+// return null otherwise. Version strings name the library and its source.
+std::unique_ptr<Impl> MakeOnednn(bool blocked);
+std::string OnednnVersion();  // "" when not built
+// Restricts oneDNN to the ISA matching a Highway target name; returns a note
+// when there is no exact match ("" when exact or not built).
+std::string OnednnLimitIsa(const std::string& target);
+std::unique_ptr<Impl> MakeXnnpack();
+std::string XnnpackVersion();  // "" when not built
+
+}  // namespace perf
+}  // namespace convkit
+
+#endif  // CONVKIT_PERF_IMPL_H_

@@ -1,0 +1,488 @@
+// convkit-perf: is convkit faster than oneDNN and XNNPACK on this machine, on
+// these layers, and how close to the hardware is it? For each shape, every
+// implementation is prepared (untimed), optionally checked against the double
+// reference, warmed up, then timed interleaved rep by rep; the report gives
+// median and min times, GFLOP/s, % of the measured FMA peak and convkit's
+// speed-ups. Run with --help for the options.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "convkit/convkit.h"
+#include "lib/ref/check.h"
+#include "perf/impl.h"
+#include "perf/peak.h"
+#include "perf/report.h"
+#include "perf/suites.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace convkit {
+namespace perf {
+namespace {
+
+const char kUsage[] =
+    "usage: convkit-perf [options]\n"
+    "Times convkit against oneDNN, XNNPACK and the naive loop on real layers.\n"
+    "\n"
+    "shapes (default: --suite quick):\n"
+    "  --suite NAME      built-in suite: quick, seeds, resnet50, vgg16, mobilenetv2,\n"
+    "                    all (repeatable)\n"
+    "  --shape SPEC      one shape, e.g. n=1,h=56,w=56,ci=64,co=64,k=3x3,s=1,p=1,d=1,g=1\n"
+    "                    (repeatable). Fields: n, h, w, ci, co, k (required: h, w,\n"
+    "                    ci, co, k), s, p, d, g, bias. k/s/d take A or AxB (height x\n"
+    "                    width); p takes A, AxB or top:bottom:left:right. Defaults:\n"
+    "                    n=1, s=1, p=0, d=1, g=1, bias=0.\n"
+    "  --shapes FILE     one SPEC per line; '#' starts a comment line, and the\n"
+    "                    comment just before a spec names it\n"
+    "\n"
+    "what runs:\n"
+    "  --threads N       threads (default: all cores): OpenMP's count, which convkit\n"
+    "                    and oneDNN take as their maximum (both use fewer on small\n"
+    "                    layers); XNNPACK gets a pthreadpool of N threads\n"
+    "  --target T        restrict convkit's dispatch to T or below (AVX3, AVX2, SSE4,\n"
+    "                    SSSE3, SCALAR...) and oneDNN to the matching ISA\n"
+    "  --algos           also time each convkit algorithm separately (convkit:<algo>)\n"
+    "  --no-naive        do not time the naive loop\n"
+    "\n"
+    "measurement:\n"
+    "  --reps N          timed repetitions per implementation (default 10)\n"
+    "  --min-time S      keep repeating until S seconds have passed per shape\n"
+    "                    (default 0.3)\n"
+    "  --check           compare every output with the double reference (the tests'\n"
+    "                    tolerance) before timing; a mismatch exits with status 1\n"
+    "\n"
+    "output:\n"
+    "  --csv FILE        one row per shape x implementation\n"
+    "  --json FILE       the same rows plus the machine description\n"
+    "  --quiet           no progress on stderr\n"
+    "  --help\n"
+    "\n"
+    "Exit status: 0 success, 1 a --check mismatch, 2 bad arguments or shapes.\n";
+
+// Above this estimated time per run the naive loop is skipped.
+constexpr double kNaiveMaxSeconds = 2.0;
+// Untimed pause before each run with several threads (see RunShape).
+constexpr std::chrono::milliseconds kSettle(3);
+// The naive loop's own repetition budget: it stops after ~this many seconds.
+constexpr double kNaiveBudgetSeconds = 1.0;
+
+struct Args {
+  std::vector<Suite> suites;
+  int threads = 0;
+  std::string target;
+  bool algos = false;
+  bool naive = true;
+  int reps = 10;
+  double min_time = 0.3;
+  bool check = false;
+  std::string csv, json;
+  bool quiet = false;
+};
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::fprintf(stderr, "convkit-perf: %s\n", message.c_str());
+  std::exit(2);
+}
+
+// Validates a spec line: exit status 2 naming the bad field.
+Conv2dDesc ParseSpecOrDie(const std::string& spec, const std::string& where) {
+  Conv2dDesc d;
+  Status s = ParseShapeSpec(spec, &d);
+  if (s.ok()) s = Validate(d);
+  if (!s.ok()) {
+    Fail(where + ": bad shape \"" + spec + "\": field " + s.field() + ": " + s.message());
+  }
+  return d;
+}
+
+Suite ReadShapesFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in.good()) Fail("cannot read --shapes file " + path);
+  Suite suite;
+  const size_t slash = path.find_last_of('/');
+  suite.name = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  std::string line, comment;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    const size_t e = line.find_last_not_of(" \t\r");
+    const std::string text = line.substr(b, e - b + 1);
+    if (text[0] == '#') {
+      comment = text.substr(1);
+      const size_t cb = comment.find_first_not_of(" \t");
+      comment = cb == std::string::npos ? "" : comment.substr(cb);
+      continue;
+    }
+    ParseSpecOrDie(text, path + ":" + std::to_string(number));
+    suite.shapes.push_back({comment.empty() ? text : comment, text});
+    comment.clear();
+  }
+  return suite;
+}
+
+int ParseInt(const std::string& flag, const std::string& value, int min) {
+  char* end = nullptr;
+  const long v = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || v < min || v > 1 << 20) {
+    Fail(flag + " needs an integer >= " + std::to_string(min) + ", got \"" + value + "\"");
+  }
+  return static_cast<int>(v);
+}
+
+Args ParseArgs(int argc, char** argv) {
+  Args args;
+  Suite custom;
+  custom.name = "custom";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Fail(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (a == "--suite") {
+      Suite s;
+      const std::string name = value();
+      if (!GetSuite(name, &s)) {
+        std::string names;
+        for (const std::string& n : SuiteNames()) names += " " + n;
+        Fail("unknown suite \"" + name + "\" (known:" + names + ")");
+      }
+      args.suites.push_back(s);
+    } else if (a == "--shape") {
+      const std::string spec = value();
+      ParseSpecOrDie(spec, "--shape");
+      custom.shapes.push_back({spec, spec});
+    } else if (a == "--shapes") {
+      args.suites.push_back(ReadShapesFile(value()));
+    } else if (a == "--threads") {
+      args.threads = ParseInt(a, value(), 1);
+    } else if (a == "--target") {
+      args.target = value();
+      std::string resolved;
+      if (!ResolveTarget(args.target, &resolved).ok()) {
+        Fail("--target: \"" + args.target + "\" is not a Highway target name");
+      }
+    } else if (a == "--reps") {
+      args.reps = ParseInt(a, value(), 1);
+    } else if (a == "--min-time") {
+      const std::string v = value();
+      char* end = nullptr;
+      args.min_time = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(args.min_time >= 0)) {
+        Fail("--min-time needs seconds >= 0, got \"" + v + "\"");
+      }
+    } else if (a == "--check") {
+      args.check = true;
+    } else if (a == "--algos") {
+      args.algos = true;
+    } else if (a == "--no-naive") {
+      args.naive = false;
+    } else if (a == "--csv") {
+      args.csv = value();
+    } else if (a == "--json") {
+      args.json = value();
+    } else if (a == "--quiet") {
+      args.quiet = true;
+    } else {
+      Fail("unknown option \"" + a + "\" (see --help)");
+    }
+  }
+  if (!custom.shapes.empty()) args.suites.push_back(custom);
+  if (args.suites.empty()) {
+    Suite quick;
+    GetSuite("quick", &quick);
+    args.suites.push_back(quick);
+  }
+  if (args.threads == 0) {
+    args.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  return args;
+}
+
+double Seconds(std::chrono::steady_clock::time_point a,
+               std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+void Fill(std::vector<float>* v, std::mt19937* rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& x : *v) x = dist(*rng);
+}
+
+ShapeData MakeShapeData(const Conv2dDesc& desc, unsigned seed) {
+  ShapeData data;
+  data.desc = desc;
+  const TensorSizes sizes = Sizes(desc);
+  std::mt19937 rng(seed);
+  data.input.resize(static_cast<size_t>(sizes.input));
+  data.weights.resize(static_cast<size_t>(sizes.weights));
+  data.bias.resize(static_cast<size_t>(sizes.bias));
+  Fill(&data.input, &rng);
+  Fill(&data.weights, &rng);
+  Fill(&data.bias, &rng);
+  return data;
+}
+
+// The naive loop's speed on this machine, to predict whether a shape's run
+// stays under kNaiveMaxSeconds.
+double NaiveGflops(const RunConfig& config) {
+  Conv2dDesc d;
+  ParseShapeSpec("n=1,h=20,w=20,ci=32,co=32,k=3x3,p=1", &d);
+  const ShapeData data = MakeShapeData(d, 1);
+  std::unique_ptr<Impl> naive = MakeNaive();
+  std::string why;
+  if (!naive->Prepare(data, config, &why)) return 1.0;
+  naive->Run();
+  const auto start = std::chrono::steady_clock::now();
+  int runs = 0;
+  do {
+    naive->Run();
+    ++runs;
+  } while (Seconds(start, std::chrono::steady_clock::now()) < 0.05);
+  return Flops(d) * runs / Seconds(start, std::chrono::steady_clock::now()) / 1e9;
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0 || line.rfind("Model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "unknown CPU";
+}
+
+std::string Compiler() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("g++ ") + __VERSION__;
+#else
+  return "unknown compiler";
+#endif
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Timed {
+  std::unique_ptr<Impl> impl;
+  Row row;
+  std::vector<double> times;
+  int max_reps = 0;  // 0: no cap beyond the rounds
+  bool active = false;
+};
+
+// Runs one shape: prepare, check, warm up, interleaved timing. Returns the
+// rows (one per implementation) and whether any check failed.
+std::vector<Row> RunShape(const Args& args, const std::string& suite,
+                          const SuiteShape& shape, const RunConfig& config,
+                          double naive_gflops, double peak, bool* mismatch) {
+  const Conv2dDesc desc = ParseSpecOrDie(shape.spec, shape.name);
+  const double flops = Flops(desc);
+  const ShapeData data = MakeShapeData(desc, 12345);
+
+  std::vector<Timed> impls;
+  auto add = [&](std::unique_ptr<Impl> impl) {
+    if (impl) impls.push_back({std::move(impl), Row(), {}, 0, false});
+  };
+  add(MakeConvkit(Algorithm::kAuto));
+  if (args.algos) {
+    add(MakeConvkit(Algorithm::kIm2colGemm));
+    if (desc.kernel_h == 1 && desc.kernel_w == 1 && desc.stride_h == 1 &&
+        desc.stride_w == 1 && desc.pad_top + desc.pad_bottom + desc.pad_left + desc.pad_right == 0) {
+      add(MakeConvkit(Algorithm::kGemm1x1));
+    }
+    if (desc.groups == desc.in_channels && desc.groups == desc.out_channels) {
+      add(MakeConvkit(Algorithm::kDepthwise));
+    }
+    add(MakeConvkit(Algorithm::kShiftedGemm));
+  }
+  add(MakeOnednn(false));
+  add(MakeOnednn(true));
+  add(MakeXnnpack());
+  if (args.naive) add(MakeNaive());
+
+  ref::ReferenceOutputs reference;
+  if (args.check) {
+    const Status s = ref::ComputeReference(desc, data.input.data(), data.weights.data(),
+                                           data.bias_or_null(), &reference);
+    if (!s.ok()) Fail(shape.spec + ": " + s.message());
+  }
+
+  for (Timed& t : impls) {
+    Row& r = t.row;
+    r.suite = suite;
+    r.name = shape.name;
+    r.shape = FormatShapeSpec(desc);
+    r.impl = t.impl->name();
+    r.threads = config.threads;
+    r.flops = flops;
+    if (r.impl == "naive") {
+      const double estimate = flops / (naive_gflops * 1e9);
+      if (estimate > kNaiveMaxSeconds) {
+        r.status = "skipped";
+        char buf[96];
+        std::snprintf(buf, sizeof(buf), "one run would take ~%.0f s", estimate);
+        r.detail = buf;
+        continue;
+      }
+      t.max_reps = std::max(1, std::min(args.reps, static_cast<int>(
+                                                       kNaiveBudgetSeconds / estimate)));
+    }
+    std::string why;
+    if (!t.impl->Prepare(data, config, &why)) {
+      r.status = "skipped";
+      r.detail = why;
+      continue;
+    }
+    r.detail = t.impl->detail();
+    r.target = t.impl->target().empty() ? config.target : t.impl->target();
+    r.workspace_bytes = t.impl->workspace_bytes();
+    t.impl->Run();  // warm-up (and the checked run)
+    if (args.check) {
+      std::vector<float> out;
+      t.impl->Output(&out);
+      const std::string diff = ref::CompareWithReference(desc, reference, out.data(), false);
+      if (!diff.empty()) {
+        r.status = "mismatch";
+        r.detail += (r.detail.empty() ? "" : "; ") + diff.substr(0, diff.find('\n'));
+        std::fprintf(stderr, "convkit-perf: MISMATCH %s on %s: %s\n", r.impl.c_str(),
+                     shape.spec.c_str(), diff.c_str());
+        *mismatch = true;
+        continue;
+      }
+    }
+    r.status = "ok";
+    t.active = true;
+  }
+
+  // Interleaved: every active implementation once per round. The thread
+  // pools of different runtimes (OpenMP, pthreadpool, TBB) would fight over
+  // the cores while the previous one's workers spin-wait, and a pool that
+  // went to sleep pays a wake-up, so with several threads each timed run
+  // comes after a short pause (other pools go quiet) and an untimed run of
+  // the same implementation (its own pool is awake): steady-state times.
+  const auto start = std::chrono::steady_clock::now();
+  for (int round = 0;; ++round) {
+    bool any = false;
+    for (Timed& t : impls) {
+      if (!t.active || (t.max_reps > 0 && static_cast<int>(t.times.size()) >= t.max_reps)) {
+        continue;
+      }
+      if (config.threads > 1) {
+        std::this_thread::sleep_for(kSettle);
+        t.impl->Run();
+      }
+      const auto a = std::chrono::steady_clock::now();
+      t.impl->Run();
+      t.times.push_back(Seconds(a, std::chrono::steady_clock::now()));
+      any = true;
+    }
+    const bool enough = round + 1 >= args.reps &&
+                        Seconds(start, std::chrono::steady_clock::now()) >= args.min_time;
+    if (!any || enough || round >= 100000) break;
+  }
+
+  std::vector<Row> rows;
+  for (Timed& t : impls) {
+    Row r = t.row;
+    if (!t.times.empty()) {
+      r.reps = static_cast<int>(t.times.size());
+      r.median_ms = Median(t.times) * 1e3;
+      r.min_ms = *std::min_element(t.times.begin(), t.times.end()) * 1e3;
+      r.gflops = flops / (r.median_ms * 1e-3) / 1e9;
+      r.pct_peak = peak > 0 ? 100.0 * r.gflops / peak : 0.0;
+    }
+    rows.push_back(r);
+  }
+  FillSpeedups(&rows);
+  return rows;
+}
+
+int Main(int argc, char** argv) {
+  const Args args = ParseArgs(argc, argv);
+  RunConfig config;
+  config.threads = args.threads;
+  config.target = args.target;
+#if defined(_OPENMP)
+  omp_set_num_threads(args.threads);
+#endif
+
+  Machine machine;
+  machine.cpu = CpuModel();
+  ResolveTarget(args.target, &machine.target);
+  machine.threads = args.threads;
+  machine.compiler = Compiler();
+  machine.convkit = Version();
+  machine.onednn = OnednnVersion();
+  machine.xnnpack = XnnpackVersion();
+  if (!machine.onednn.empty()) {
+    const std::string note = OnednnLimitIsa(args.target);
+    if (!note.empty()) machine.notes.push_back(note);
+  }
+  if (!machine.xnnpack.empty() && !args.target.empty()) {
+    machine.notes.push_back("XNNPACK has no ISA limit: --target does not restrict it");
+  }
+  machine.peak_gflops = MeasureFmaPeak(args.target, args.threads);
+  const double naive_gflops = args.naive ? NaiveGflops(config) : 0.0;
+  PrintHeader(machine, stdout);
+
+  size_t total = 0, done = 0;
+  for (const Suite& s : args.suites) total += s.shapes.size();
+  std::vector<Row> all;
+  bool mismatch = false;
+  for (const Suite& suite : args.suites) {
+    std::vector<Row> suite_rows;
+    for (const SuiteShape& shape : suite.shapes) {
+      ++done;
+      if (!args.quiet) {
+        std::fprintf(stderr, "[%zu/%zu] %s %s\n", done, total, shape.name.c_str(),
+                     shape.spec.c_str());
+      }
+      std::vector<Row> rows =
+          RunShape(args, suite.name, shape, config, naive_gflops, machine.peak_gflops, &mismatch);
+      PrintShape(rows, stdout);
+      suite_rows.insert(suite_rows.end(), rows.begin(), rows.end());
+    }
+    PrintSuiteSummary(suite.name, suite_rows, stdout);
+    all.insert(all.end(), suite_rows.begin(), suite_rows.end());
+  }
+  if (!args.csv.empty() && !WriteCsv(args.csv, all)) Fail("cannot write " + args.csv);
+  if (!args.json.empty() && !WriteJson(args.json, machine, all)) Fail("cannot write " + args.json);
+  if (mismatch) {
+    std::fprintf(stderr, "convkit-perf: --check found mismatches (see above)\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace perf
+}  // namespace convkit
+
+int main(int argc, char** argv) { return convkit::perf::Main(argc, argv); }

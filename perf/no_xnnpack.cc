@@ -1,0 +1,11 @@
+// Stand-ins when convkit-perf is built without XNNPACK.
+#include "perf/impl.h"
+
+namespace convkit {
+namespace perf {
+
+std::unique_ptr<Impl> MakeXnnpack() { return nullptr; }
+std::string XnnpackVersion() { return ""; }
+
+}  // namespace perf
+}  // namespace convkit

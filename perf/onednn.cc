@@ -1,0 +1,223 @@
+// oneDNN as a comparator: the only file that includes dnnl.hpp. Built only
+// with -Donednn=enabled (or auto and found); never linked into libconvkit.
+//
+// forward_inference, f32, convolution_direct, twice: with NHWC src/dst (as
+// convkit) and with oneDNN's preferred (blocked) layouts (format_tag::any).
+// Weights are reordered to the primitive's layout in Prepare, and for the
+// blocked variant the input too: only the primitive's execution is timed.
+// Works with the oneDNN 2.x API (Debian's libdnnl-dev 2.6) and the 3.x API
+// (PyPI's onednn-devel, see scripts/fetch-onednn.sh).
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+#include "perf/impl.h"
+
+#if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP
+#include <omp.h>
+#elif defined(CONVKIT_ONEDNN_WITH_TBB)
+#include "oneapi/tbb/global_control.h"
+#endif
+
+namespace convkit {
+namespace perf {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+const char* RuntimeName(int runtime) {
+  switch (runtime) {
+    case DNNL_RUNTIME_OMP:
+      return "OpenMP";
+    case DNNL_RUNTIME_TBB:
+      return "TBB";
+    case DNNL_RUNTIME_SEQ:
+      return "sequential";
+    case DNNL_RUNTIME_THREADPOOL:
+      return "threadpool";
+#ifdef DNNL_RUNTIME_SYCL
+    case DNNL_RUNTIME_SYCL:
+      return "SYCL";
+#endif
+    default:
+      return "other";
+  }
+}
+
+// Sets oneDNN's thread count through its threading runtime.
+void SetThreads(int threads) {
+#if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP
+  omp_set_num_threads(threads);
+#elif defined(CONVKIT_ONEDNN_WITH_TBB)
+  // TBB (directly or under the SYCL CPU device's OpenCL runtime): one
+  // process-wide limit, kept alive until the next change.
+  static std::unique_ptr<tbb::global_control> control;
+  control.reset();
+  control = std::make_unique<tbb::global_control>(
+      tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+#else
+  (void)threads;
+#endif
+}
+
+dnnl::engine& Engine() {
+#ifdef CONVKIT_ONEDNN_OCL_ICD
+  // The SYCL build's CPU device is Intel's OpenCL CPU runtime; point the ICD
+  // loader at the copy beside libdnnl (unless the user chose another).
+  setenv("OCL_ICD_FILENAMES", CONVKIT_ONEDNN_OCL_ICD, 0);
+#endif
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+class OnednnImpl : public Impl {
+ public:
+  explicit OnednnImpl(bool blocked) : blocked_(blocked) {}
+  std::string name() const override { return blocked_ ? "onednn_blocked" : "onednn_nhwc"; }
+
+  bool Prepare(const ShapeData& data, const RunConfig& config, std::string* why) override {
+    try {
+      SetThreads(config.threads);
+      const Conv2dDesc& d = data.desc;
+      int64_t oh, ow;
+      OutputShape(d, &oh, &ow);
+      const int64_t g = d.groups;
+      const memory::dims src_dims = {d.batch, d.in_channels, d.in_h, d.in_w};
+      const memory::dims dst_dims = {d.batch, d.out_channels, oh, ow};
+      const memory::dims wei_dims =
+          g == 1 ? memory::dims{d.out_channels, d.in_channels, d.kernel_h, d.kernel_w}
+                 : memory::dims{g, d.out_channels / g, d.in_channels / g, d.kernel_h,
+                                d.kernel_w};
+      // convkit's HWIO is oneDNN's hwio (groups: hwigo, o = g * Ng + j).
+      const memory::desc user_src(src_dims, dt::f32, tag::nhwc);
+      const memory::desc user_dst(dst_dims, dt::f32, tag::nhwc);
+      const memory::desc user_wei(wei_dims, dt::f32, g == 1 ? tag::hwio : tag::hwigo);
+      const memory::desc bias_md({d.out_channels}, dt::f32, tag::x);
+      const memory::desc any_wei(wei_dims, dt::f32, tag::any);
+      const memory::desc src_md = blocked_ ? memory::desc(src_dims, dt::f32, tag::any) : user_src;
+      const memory::desc dst_md = blocked_ ? memory::desc(dst_dims, dt::f32, tag::any) : user_dst;
+      const memory::dims strides = {d.stride_h, d.stride_w};
+      const memory::dims dilates = {d.dilation_h - 1, d.dilation_w - 1};  // from 0
+      const memory::dims pad_l = {d.pad_top, d.pad_left};
+      const memory::dims pad_r = {d.pad_bottom, d.pad_right};
+      const memory::desc no_bias;
+#if DNNL_VERSION_MAJOR >= 3
+      pd_ = dnnl::convolution_forward::primitive_desc(
+          Engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+          src_md, any_wei, d.has_bias ? bias_md : no_bias, dst_md, strides, dilates, pad_l,
+          pad_r);
+#else
+      const dnnl::convolution_forward::desc desc =
+          d.has_bias ? dnnl::convolution_forward::desc(
+                           dnnl::prop_kind::forward_inference,
+                           dnnl::algorithm::convolution_direct, src_md, any_wei, bias_md,
+                           dst_md, strides, dilates, pad_l, pad_r)
+                     : dnnl::convolution_forward::desc(
+                           dnnl::prop_kind::forward_inference,
+                           dnnl::algorithm::convolution_direct, src_md, any_wei, dst_md,
+                           strides, dilates, pad_l, pad_r);
+      pd_ = dnnl::convolution_forward::primitive_desc(desc, Engine());
+#endif
+      conv_ = dnnl::convolution_forward(pd_);
+      dnnl::stream stream(Engine());
+      // Untimed: weights (and, blocked, the input) into the primitive's layouts.
+      memory user_wei_mem(user_wei, Engine(), const_cast<float*>(data.weights.data()));
+      wei_ = memory(pd_.weights_desc(), Engine());
+      dnnl::reorder(user_wei_mem, wei_).execute(stream, user_wei_mem, wei_);
+      memory user_src_mem(user_src, Engine(), const_cast<float*>(data.input.data()));
+      if (pd_.src_desc() == user_src) {
+        src_ = user_src_mem;
+      } else {
+        src_ = memory(pd_.src_desc(), Engine());
+        dnnl::reorder(user_src_mem, src_).execute(stream, user_src_mem, src_);
+      }
+      if (d.has_bias) {
+        bias_ = memory(bias_md, Engine(), const_cast<float*>(data.bias.data()));
+      }
+      dst_ = memory(pd_.dst_desc(), Engine());
+      user_dst_ = user_dst;
+      stream.wait();
+      stream_ = std::make_unique<dnnl::stream>(Engine());
+      has_bias_ = d.has_bias;
+      return true;
+    } catch (const dnnl::error& e) {
+      *why = std::string("oneDNN: ") + e.what();
+      return false;
+    }
+  }
+
+  void Run() override {
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, wei_}, {DNNL_ARG_DST, dst_}};
+    if (has_bias_) args[DNNL_ARG_BIAS] = bias_;
+    conv_.execute(*stream_, args);
+    stream_->wait();
+  }
+
+  void Output(std::vector<float>* nhwc) override {
+    const size_t count = user_dst_.get_size() / sizeof(float);
+    nhwc->assign(count, 0.0f);
+    memory out(user_dst_, Engine(), nhwc->data());
+    dnnl::reorder(dst_, out).execute(*stream_, dst_, out);
+    stream_->wait();
+  }
+
+  std::string detail() const override { return pd_ ? pd_.impl_info_str() : ""; }
+
+ private:
+  bool blocked_;
+  bool has_bias_ = false;
+  dnnl::convolution_forward::primitive_desc pd_;
+  dnnl::convolution_forward conv_;
+  memory src_, wei_, bias_, dst_;
+  memory::desc user_dst_;
+  std::unique_ptr<dnnl::stream> stream_;
+};
+
+}  // namespace
+
+std::unique_ptr<Impl> MakeOnednn(bool blocked) {
+  return std::make_unique<OnednnImpl>(blocked);
+}
+
+std::string OnednnVersion() {
+  const dnnl_version_t* v = dnnl_version();
+  std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
+                  "." + std::to_string(v->patch) + " (" + CONVKIT_ONEDNN_SOURCE +
+                  ", CPU runtime " + RuntimeName(static_cast<int>(v->cpu_runtime)) + ")";
+  return s;
+}
+
+std::string OnednnLimitIsa(const std::string& target) {
+  using isa = dnnl::cpu_isa;
+  isa limit = isa::all;
+  std::string note;
+  if (target == "AVX3" || target == "AVX3_DL") {
+    limit = isa::avx512_core;
+  } else if (target == "AVX2") {
+    limit = isa::avx2;
+  } else if (target == "SSE4") {
+    limit = isa::sse41;
+  } else if (target == "SSSE3" || target == "SCALAR" || target == "EMU128") {
+    limit = isa::sse41;
+    note = "oneDNN has no " + target + " level; limited to SSE4.1, its lowest";
+  } else if (!target.empty()) {
+    note = "no oneDNN ISA matches " + target + "; oneDNN unrestricted";
+  }
+  if (limit != isa::all) {
+    try {
+      dnnl::set_max_cpu_isa(limit);
+    } catch (const dnnl::error& e) {
+      note = std::string("oneDNN ISA limit failed: ") + e.what();
+    }
+  }
+  return note;
+}
+
+}  // namespace perf
+}  // namespace convkit
