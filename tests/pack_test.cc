@@ -33,19 +33,18 @@ void ComparePack(const ConvGeometry& geo, const float* x, int64_t g, int64_t m0,
                  int64_t mc, int64_t k0, int64_t kc, Packer pack, RefPacker ref,
                  const std::string& what) {
   const int64_t mr = static_cast<int64_t>(kTileRows);
-  const int64_t size = RoundUp(mc, mr) * kc;
+  const int64_t ku = static_cast<int64_t>(kTileKU);
+  const int64_t size = RoundUp(mc, mr) * RoundUp(kc, ku);
   std::vector<float> got(static_cast<size_t>(size), kUnwritten);
   std::vector<float> want(static_cast<size_t>(size), kUnwritten);
   pack(geo, x, g, m0, mc, k0, kc, got.data());
-  ref(geo, mr, x, g, m0, mc, k0, kc, want.data());
+  ref(geo, mr, ku, x, g, m0, mc, k0, kc, want.data());
   int64_t failures = 0;
   for (int64_t e = 0; e < size; ++e) {
     if (std::memcmp(&got[e], &want[e], sizeof(float)) != 0 && failures++ < 3) {
-      const int64_t panel = e / (mr * kc), p = e % (mr * kc) / mr, i = e % mr;
-      ADD_FAILURE() << what << " mr=" << mr << " g=" << g << " m0=" << m0
-                    << " mc=" << mc << " k0=" << k0 << " kc=" << kc << ": row "
-                    << panel * mr + i << " col " << p << ": got " << got[e]
-                    << " want " << want[e];
+      ADD_FAILURE() << what << " mr=" << mr << " ku=" << ku << " g=" << g
+                    << " m0=" << m0 << " mc=" << mc << " k0=" << k0 << " kc=" << kc
+                    << ": entry " << e << ": got " << got[e] << " want " << want[e];
     }
   }
 }
@@ -56,7 +55,7 @@ void PackIm2colShape(const std::string& spec) {
   std::vector<float> x(static_cast<size_t>(geo.n * geo.h * geo.w * geo.cin));
   testing::FillRandom(x.data(), static_cast<int64_t>(x.size()), 5);
   const int64_t mr = static_cast<int64_t>(kTileRows);
-  const auto pack = &PackIm2colNhwcToPanels<kTileRows>;
+  const auto pack = &PackIm2colNhwcToPanels<kTileRows, kTileKU>;
   for (int64_t g = 0; g < geo.groups; ++g) {
     // Whole matrix, then blocks whose edges fall inside panels and taps.
     ComparePack(geo, x.data(), g, 0, geo.m, 0, geo.k, pack,
@@ -98,7 +97,7 @@ void TestRows() {
     for (int64_t m0 : {0, 1, 9}) {
       for (int64_t k0 : {0, 1, 3}) {
         const int64_t kc = geo.k - k0;
-        ComparePack(geo, x.data(), g, m0, geo.m - m0, k0, kc, &PackRowsToPanels<kTileRows>,
+        ComparePack(geo, x.data(), g, m0, geo.m - m0, k0, kc, &PackRowsToPanels<kTileRows, kTileKU>,
                     ref::PackRowsToPanels, "rows");
       }
     }

@@ -23,9 +23,9 @@ namespace HWY_NAMESPACE {
 HWY_INLINE void PackA(const Plan& plan, const float* x, int64_t g, int64_t m0,
                       int64_t mc, int64_t k0, int64_t kc, float* ws) {
   if (plan.algorithm == Algorithm::kGemm1x1) {
-    PackRowsToPanels<kTileRows>(plan.geo, x, g, m0, mc, k0, kc, ws);
+    PackRowsToPanels<kTileRows, kTileKU>(plan.geo, x, g, m0, mc, k0, kc, ws);
   } else {
-    PackIm2colNhwcToPanels<kTileRows>(plan.geo, x, g, m0, mc, k0, kc, ws);
+    PackIm2colNhwcToPanels<kTileRows, kTileKU>(plan.geo, x, g, m0, mc, k0, kc, ws);
   }
 }
 
@@ -38,6 +38,10 @@ HWY_INLINE void MacroKernel(const Plan& plan, const float* ws, int64_t g,
   const int64_t mr = static_cast<int64_t>(kTileRows);
   const int64_t nr = plan.tile.nr;
   const bool with_bias = !accumulate && plan.bias != nullptr;
+  // Stride between MR-row panels of the packed block (kc rounded up to KU).
+  const int64_t panel_stride =
+      (kc + static_cast<int64_t>(kTileKU) - 1) / static_cast<int64_t>(kTileKU) *
+      static_cast<int64_t>(kTileKU) * mr;
   for (int64_t jr = n0; jr < n1; jr += nr) {
     const int64_t n = std::min(nr, n1 - jr);
     const int64_t panel = g * plan.b_panels + jr / nr;
@@ -48,7 +52,7 @@ HWY_INLINE void MacroKernel(const Plan& plan, const float* ws, int64_t g,
       const int64_t m = std::min(mr, mc - ir);
       const TileFn tile = m == mr ? full : GetTile(m, n);
       float* c = y + (m0 + ir) * geo.cout + g * geo.ng + jr;
-      tile(ws + ir * kc, b, kc, nr, c, geo.cout, n, bias, accumulate);
+      tile(ws + ir / mr * panel_stride, b, kc, nr, c, geo.cout, n, bias, accumulate);
     }
   }
 }
@@ -88,7 +92,7 @@ HWY_NOINLINE void ShiftedTask(const Plan& plan, const float* x, float* y,
       const int64_t k0 = tap * cg + c0;
       for (int64_t ic = m0; ic < m1; ic += t.mc) {
         const int64_t mc = std::min(t.mc, m1 - ic);
-        PackIm2colNhwcToPanels<kTileRows>(plan.geo, x, g, ic, mc, k0, kc, ws);
+        PackIm2colNhwcToPanels<kTileRows, kTileKU>(plan.geo, x, g, ic, mc, k0, kc, ws);
         MacroKernel(plan, ws, g, ic, mc, n0, n1, k0, kc, k0 > 0, y);
       }
     }

@@ -114,7 +114,7 @@ Status ChooseTarget(const std::string& max_target, Plan* plan) {
     const int64_t rows = RoundUp(std::min(t.mc, std::max<int64_t>(g.m, 1)), t.mr);
     const int64_t depth = std::min(
         t.kc, plan->algorithm == Algorithm::kShiftedGemm ? g.cg : g.k);
-    plan->ws_floats = RoundUp(rows * depth, 16);
+    plan->ws_floats = RoundUp(rows * RoundUp(depth, t.ku), 16);
   } else {
     plan->ws_floats = 0;
   }

@@ -49,6 +49,17 @@ constexpr size_t kTileVecs = 3;
 constexpr size_t kTileRows = 4;
 constexpr size_t kTileVecs = 2;
 #endif
+// k-interleave of the packed A panel (tile.h): runs of kTileKU consecutive k
+// per row, so the packers move whole 16- or 32-byte chunks instead of
+// scattering single floats, while the tile still reads every broadcast at a
+// compile-time offset from one pointer.
+#if HWY_TARGET == HWY_SCALAR
+constexpr size_t kTileKU = 1;
+#elif HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
+constexpr size_t kTileKU = 8;
+#else
+constexpr size_t kTileKU = 4;
+#endif
 static_assert(kTileRows >= 1 && kTileRows <= 16, "tile macros cover 16 rows");
 static_assert(kTileVecs >= 1 && kTileVecs <= 4, "tile macros cover 4 vectors");
 
@@ -166,7 +177,7 @@ HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
 
 #define CONVKIT_TILE_FMA(r)                                      \
   if constexpr (kRows > r) {                                     \
-    const V ar = hn::Set(d, ap[r]);                              \
+    const V ar = hn::Set(d, ak[r * kTileKU]);                    \
     c##r##_0 = hn::MulAdd(ar, b0, c##r##_0);                     \
     if constexpr (kVecs > 1) c##r##_1 = hn::MulAdd(ar, b1, c##r##_1); \
     if constexpr (kVecs > 2) c##r##_2 = hn::MulAdd(ar, b2, c##r##_2); \
@@ -201,20 +212,32 @@ HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a,
   CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_DECL)
   CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_INIT)
 
+  // One k step: B row bp times the A column at ak (rows kTileKU apart).
+#define CONVKIT_TILE_STEP(ak_expr)                             \
+  {                                                            \
+    const float* HWY_RESTRICT ak = (ak_expr);                  \
+    const V b0 = hn::Load(d, bp);                              \
+    const V b1 = kVecs > 1 ? hn::Load(d, bp + L) : zero;       \
+    const V b2 = kVecs > 2 ? hn::Load(d, bp + 2 * L) : zero;   \
+    const V b3 = kVecs > 3 ? hn::Load(d, bp + 3 * L) : zero;   \
+    (void)b1;                                                  \
+    (void)b2;                                                  \
+    (void)b3;                                                  \
+    CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_FMA)                    \
+    bp += b_stride;                                            \
+  }
+
   const float* HWY_RESTRICT ap = a;
   const float* HWY_RESTRICT bp = b;
-  for (int64_t p = 0; p < k; ++p) {
-    const V b0 = hn::Load(d, bp);
-    const V b1 = kVecs > 1 ? hn::Load(d, bp + L) : zero;
-    const V b2 = kVecs > 2 ? hn::Load(d, bp + 2 * L) : zero;
-    const V b3 = kVecs > 3 ? hn::Load(d, bp + 3 * L) : zero;
-    (void)b1;
-    (void)b2;
-    (void)b3;
-    CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_FMA)
-    ap += kTileRows;
-    bp += b_stride;
+  const int64_t groups = k / static_cast<int64_t>(kTileKU);
+  for (int64_t q = 0; q < groups; ++q) {
+#pragma GCC unroll 16
+    for (size_t u = 0; u < kTileKU; ++u) CONVKIT_TILE_STEP(ap + u)
+    ap += kTileRows * kTileKU;
   }
+  const size_t rest = static_cast<size_t>(k) % kTileKU;
+  for (size_t u = 0; u < rest; ++u) CONVKIT_TILE_STEP(ap + u)
+#undef CONVKIT_TILE_STEP
 
   CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_STORE)
 }
@@ -260,6 +283,7 @@ inline TileConfig GetTileConfig() {
   const hn::ScalableTag<float> d;
   TileConfig t;
   t.mr = static_cast<int64_t>(kTileRows);
+  t.ku = static_cast<int64_t>(kTileKU);
   t.nv = static_cast<int64_t>(kTileVecs);
   t.lanes = static_cast<int64_t>(hn::Lanes(d));
   t.nr = t.nv * t.lanes;

@@ -15,15 +15,21 @@
 //
 //   C[0:m, 0:n] = (accumulate ? C : (bias ? bias[0:n] : 0)) + Apanel * Bpanel
 //
-//          k ->                            <- NR = NV vectors ->
-//   Apanel +---------+ MR         Bpanel  +---------------------+
-//          |a00 a01 ..|  column-major:     |b00 b01 ....... b0,NR|  row-major:
-//          |a10 a11 ..|  A[i][p] at        |b10 ...              |  B[p][j] at
-//          |..        |  a[p * MR + i]     |..                   |  b[p * b_stride + j]
-//          +---------+                     +---------------------+ k
+//          k ->  (KU = 4 shown)             <- NR = NV vectors ->
+//   Apanel +----------+----------+   Bpanel +---------------------+
+//          |a00 .. a03|a04 .. a07|          |b00 b01 ....... b0,NR|  row-major:
+//          |a10 .. a13|a14 .. a17| MR       |b10 ...              |  B[p][j] at
+//          |..        |..        |          |..                   |  b[p * b_stride + j]
+//          +----------+----------+          +---------------------+ k
+//   A is column-major in groups of KU columns: each group stores MR rows of
+//   KU consecutive k, A[i][p] at a[(p / KU) * MR * KU + i * KU + p % KU]
+//   (KU = 1 is plain column-major). So the im2col packer copies runs of KU
+//   contiguous input channels, and the tile still finds every broadcast at a
+//   compile-time offset from one pointer.
 //
 //   - 1 <= m <= MR (a tile with m rows reads only rows i < m of each Apanel
-//     column), 1 <= n <= NV * Lanes, k >= 1. All counts are in elements.
+//     column), 1 <= n <= NV * Lanes, k >= 1. All counts are in elements. The
+//     last group may be partial: its columns p >= k are never read.
 //   - Bpanel rows are b_stride >= NV * Lanes apart and zero-padded to b_stride
 //     columns, so B loads are whole vectors; b is vector-aligned.
 //   - bias (if not null and !accumulate) holds whole vectors (zero-padded).
@@ -33,6 +39,9 @@
 //     tile variant: acc = init; for p in 0..k-1: acc = fma(A[i][p], B[p][j],
 //     acc) (mul + add on targets without FMA). So results do not depend on
 //     how M and N are split between tiles or threads.
+//
+// KU per target: 8 on AVX3/AVX2 (32-byte runs), 4 on SSE4/SSSE3/EMU128/Arm
+// (16-byte runs, one 128-bit move), 1 on SCALAR.
 //
 // Register budget per target (why MR x NV):
 //   AVX3 (32 zmm, 16 lanes): 14x2v = 28 accumulators + 2 B vectors + 1 A
@@ -57,6 +66,7 @@ namespace convkit {
 // that target-independent planning (packing, partitioning) can use it.
 struct TileConfig {
   int64_t mr = 0;     // rows of the register tile (MR)
+  int64_t ku = 1;     // k-interleave of the packed A panel (KU)
   int64_t nv = 0;     // vectors per tile row
   int64_t lanes = 0;  // floats per vector on this target
   int64_t nr = 0;     // columns of the register tile: nv * lanes (NR)

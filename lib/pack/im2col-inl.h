@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "hwy/highway.h"
 #include "lib/common/geometry.h"
@@ -21,29 +22,81 @@ HWY_BEFORE_NAMESPACE();
 namespace convkit {
 namespace HWY_NAMESPACE {
 
-// Writes column q = 0..len-1 of one panel row: dst[q * kMR] = src[q], or
-// zeros when src is null (the row's tap falls in the padding).
-template <size_t kMR>
-HWY_INLINE void PackRowSegment(const float* HWY_RESTRICT src, int64_t len,
-                               float* HWY_RESTRICT dst) {
+// Writes A[i][p0 .. p0+len) of one panel row: src[0 .. len), or zeros when
+// src is null (the row's tap falls in the padding). row points at the row's
+// first element (panel + i * kKU); A[i][p] lives at
+// row[(p / kKU) * kMR * kKU + p % kKU] (tile.h). Runs of kKU consecutive k
+// are contiguous there, so the body moves kKU floats at a time.
+template <size_t kMR, size_t kKU>
+HWY_INLINE void PackRowSegment(const float* HWY_RESTRICT src, int64_t p0,
+                               int64_t len, float* HWY_RESTRICT row) {
+  constexpr int64_t kU = static_cast<int64_t>(kKU);
+  constexpr int64_t kGroup = static_cast<int64_t>(kMR * kKU);
+  int64_t p = p0, q = 0;
+  for (; q < len && p % kU != 0; ++q, ++p) {  // head, up to a group boundary
+    row[(p / kU) * kGroup + p % kU] = src != nullptr ? src[q] : 0.0f;
+  }
+  float* HWY_RESTRICT dst = row + (p / kU) * kGroup;
   if (src != nullptr) {
-    for (int64_t q = 0; q < len; ++q) dst[q * static_cast<int64_t>(kMR)] = src[q];
+    for (; q + kU <= len; q += kU, p += kU, dst += kGroup) {
+      std::memcpy(dst, src + q, kKU * sizeof(float));
+    }
   } else {
-    for (int64_t q = 0; q < len; ++q) dst[q * static_cast<int64_t>(kMR)] = 0.0f;
+    for (; q + kU <= len; q += kU, p += kU, dst += kGroup) {
+      std::memset(dst, 0, kKU * sizeof(float));
+    }
+  }
+  for (; q < len; ++q, ++p) {  // tail
+    row[(p / kU) * kGroup + p % kU] = src != nullptr ? src[q] : 0.0f;
+  }
+}
+
+// Writes A[i][p0 .. p0+len) for the panel's rows i < rows, row i from src[i]
+// (null: zeros). Whole kKU groups are written row after row, so the panel is
+// filled in address order (each group is rows x kKU contiguous floats); the
+// partial groups at either end go through PackRowSegment.
+template <size_t kMR, size_t kKU>
+HWY_INLINE void PackSegment(const float* const* src, int64_t rows, int64_t p0,
+                            int64_t len, float* HWY_RESTRICT panel) {
+  constexpr int64_t kU = static_cast<int64_t>(kKU);
+  constexpr int64_t kGroup = static_cast<int64_t>(kMR * kKU);
+  const int64_t head = std::min(len, (kU - p0 % kU) % kU);
+  const int64_t body = (len - head) / kU * kU;
+  if (head > 0) {
+    for (int64_t i = 0; i < rows; ++i) {
+      PackRowSegment<kMR, kKU>(src[i], p0, head, panel + i * kU);
+    }
+  }
+  float* HWY_RESTRICT dst = panel + (p0 + head) / kU * kGroup;
+  for (int64_t q = head; q < head + body; q += kU, dst += kGroup) {
+    for (int64_t i = 0; i < rows; ++i) {
+      if (src[i] != nullptr) {
+        std::memcpy(dst + i * kU, src[i] + q, kKU * sizeof(float));
+      } else {
+        std::memset(dst + i * kU, 0, kKU * sizeof(float));
+      }
+    }
+  }
+  if (head + body < len) {
+    for (int64_t i = 0; i < rows; ++i) {
+      PackRowSegment<kMR, kKU>(src[i] != nullptr ? src[i] + head + body : nullptr,
+                               p0 + head + body, len - head - body, panel + i * kU);
+    }
   }
 }
 
 // A[m = (n, oh, ow)][k = (kh, kw, c)]
 //     = x[n][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl][g*Cg + c], 0 outside.
 // Packs rows [m0, m0 + mc) and columns [k0, k0 + kc) of group g's A into
-// ceil(mc / kMR) panels at out: out[(i / kMR) * kMR * kc + p * kMR + i % kMR]
-// = A[m0 + i][k0 + p]. Rows past mc in the last panel are left unwritten (the
-// short-row tiles never read them).
+// ceil(mc / kMR) panels at out, each kMR x kcp with kcp = kc rounded up to
+// kKU: A[m0 + i][k0 + p] at out[(i / kMR) * kMR * kcp + (p / kKU) * kMR * kKU
+// + (i % kMR) * kKU + p % kKU] (tile.h). Rows past mc in the last panel and
+// columns past kc in the last group are left unwritten (never read).
 //
 // Borders are decided once per (row, tap), not per element: a tap of a row is
 // either inside the input (a contiguous run of channels, copied) or in the
 // padding (zeros).
-template <size_t kMR>
+template <size_t kMR, size_t kKU>
 HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
                                          const float* HWY_RESTRICT x,
                                          int64_t g, int64_t m0, int64_t mc,
@@ -73,11 +126,14 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
         }
       }
     }
-    float* HWY_RESTRICT panel = out + i0 * kc;  // (i0 / kMR) * kMR * kc
+    const int64_t kcp = (kc + static_cast<int64_t>(kKU) - 1) / static_cast<int64_t>(kKU) *
+                        static_cast<int64_t>(kKU);
+    float* HWY_RESTRICT panel = out + i0 * kcp;  // (i0 / kMR) * kMR * kcp
 
     // Walk the k range tap by tap: tap t covers k in [t*Cg, (t+1)*Cg).
     int64_t t = k0 / geo.cg;
     int64_t c = k0 % geo.cg;
+    const float* src[kMR];
     for (int64_t p = 0; p < kc; ++t, c = 0) {
       const int64_t len = std::min(geo.cg - c, kc - p);
       const int64_t dy = (t / geo.kw) * geo.dh;
@@ -87,10 +143,9 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
         const int64_t iw = iw0[i] + dx;
         const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h) &&
                             static_cast<uint64_t>(iw) < static_cast<uint64_t>(geo.w);
-        const float* src =
-            inside ? row_base[i] + (ih * geo.w + iw) * geo.cin + c : nullptr;
-        PackRowSegment<kMR>(src, len, panel + p * static_cast<int64_t>(kMR) + i);
+        src[i] = inside ? row_base[i] + (ih * geo.w + iw) * geo.cin + c : nullptr;
       }
+      PackSegment<kMR, kKU>(src, rows, p, len, panel);
       p += len;
     }
   }
@@ -98,17 +153,19 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
 
 // The 1x1 / stride 1 / unpadded case needs no im2col: A is the input itself,
 // A[m][k] = x[m * Cin + g * Cg + k]. Same panel layout as above.
-template <size_t kMR>
+template <size_t kMR, size_t kKU>
 HWY_NOINLINE void PackRowsToPanels(const ConvGeometry& geo,
                                    const float* HWY_RESTRICT x, int64_t g,
                                    int64_t m0, int64_t mc, int64_t k0,
                                    int64_t kc, float* HWY_RESTRICT out) {
+  const int64_t kcp = (kc + static_cast<int64_t>(kKU) - 1) / static_cast<int64_t>(kKU) *
+                      static_cast<int64_t>(kKU);
   for (int64_t i0 = 0; i0 < mc; i0 += static_cast<int64_t>(kMR)) {
     const int64_t rows = std::min<int64_t>(static_cast<int64_t>(kMR), mc - i0);
-    float* HWY_RESTRICT panel = out + i0 * kc;
+    float* HWY_RESTRICT panel = out + i0 * kcp;
     for (int64_t i = 0; i < rows; ++i) {
       const float* src = x + (m0 + i0 + i) * geo.cin + g * geo.cg + k0;
-      PackRowSegment<kMR>(src, kc, panel + i);
+      PackRowSegment<kMR, kKU>(src, 0, kc, panel + i * static_cast<int64_t>(kKU));
     }
   }
 }

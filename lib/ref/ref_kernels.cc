@@ -18,28 +18,33 @@ float Im2colAt(const ConvGeometry& geo, const float* x, int64_t g, int64_t m,
   return x[((n * geo.h + ih) * geo.w + iw) * geo.cin + g * geo.cg + c];
 }
 
-void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+int64_t PanelIndex(int64_t mr, int64_t ku, int64_t kc, int64_t i, int64_t p) {
+  const int64_t kcp = (kc + ku - 1) / ku * ku;
+  return (i / mr) * mr * kcp + (p / ku) * mr * ku + (i % mr) * ku + p % ku;
+}
+
+void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, const float* x,
                             int64_t g, int64_t m0, int64_t mc, int64_t k0,
                             int64_t kc, float* out) {
   for (int64_t i = 0; i < mc; ++i) {
     for (int64_t p = 0; p < kc; ++p) {
-      out[(i / mr) * mr * kc + p * mr + i % mr] = Im2colAt(geo, x, g, m0 + i, k0 + p);
+      out[PanelIndex(mr, ku, kc, i, p)] = Im2colAt(geo, x, g, m0 + i, k0 + p);
     }
   }
 }
 
-void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, const float* x,
                       int64_t g, int64_t m0, int64_t mc, int64_t k0, int64_t kc,
                       float* out) {
   for (int64_t i = 0; i < mc; ++i) {
     for (int64_t p = 0; p < kc; ++p) {
-      out[(i / mr) * mr * kc + p * mr + i % mr] =
+      out[PanelIndex(mr, ku, kc, i, p)] =
           x[(m0 + i) * geo.cin + g * geo.cg + k0 + p];
     }
   }
 }
 
-void GemmTile(int64_t mr, const float* a, const float* b, int64_t k,
+void GemmTile(int64_t mr, int64_t ku, const float* a, const float* b, int64_t k,
               int64_t b_stride, const float* c, int64_t ldc, int64_t m,
               int64_t n, const float* bias, bool accumulate, double* value,
               double* abs_sum) {
@@ -48,7 +53,8 @@ void GemmTile(int64_t mr, const float* a, const float* b, int64_t k,
       double acc = accumulate ? c[i * ldc + j] : (bias != nullptr ? bias[j] : 0.0);
       double mag = std::fabs(acc);
       for (int64_t p = 0; p < k; ++p) {
-        const double prod = static_cast<double>(a[p * mr + i]) * b[p * b_stride + j];
+        const double prod =
+            static_cast<double>(a[PanelIndex(mr, ku, k, i, p)]) * b[p * b_stride + j];
         acc += prod;
         mag += std::fabs(prod);
       }

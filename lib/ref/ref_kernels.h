@@ -16,22 +16,28 @@ namespace ref {
 float Im2colAt(const ConvGeometry& geo, const float* x, int64_t g, int64_t m,
                int64_t k);
 
-// Panels of mr rows, as in panels.h: out[(i / mr) * mr * kc + p * mr + i % mr]
-// = A[m0 + i][k0 + p] for i < mc, p < kc; other entries are not written.
-void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+// Index of A[i][p] in a packed block of panels of mr rows, k-interleaved by
+// ku, for a block kc deep (tile.h): (i / mr) * mr * kcp + (p / ku) * mr * ku
+// + (i % mr) * ku + p % ku, with kcp = kc rounded up to ku.
+int64_t PanelIndex(int64_t mr, int64_t ku, int64_t kc, int64_t i, int64_t p);
+
+// Packs A[m0 + i][k0 + p] for i < mc, p < kc at PanelIndex(...); other
+// entries are not written.
+void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, const float* x,
                             int64_t g, int64_t m0, int64_t mc, int64_t k0,
                             int64_t kc, float* out);
 
 // Same layout for the 1x1 case: A[m][k] = x[m * Cin + g * Cg + k].
-void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, const float* x,
+void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, const float* x,
                       int64_t g, int64_t m0, int64_t mc, int64_t k0, int64_t kc,
                       float* out);
 
 // The tile contract (tile.h) evaluated in double: for i < m, j < n,
-//   value[i * n + j] = init + sum_p a[p * mr + i] * b[p * b_stride + j]
+//   value[i * n + j] = init + sum_p A[i][p] * b[p * b_stride + j]
+// with A[i][p] = a[PanelIndex(mr, ku, k, i, p)]
 //   abs_sum[i * n + j] = |init| + sum_p |a| * |b|
 // with init = accumulate ? c[i * ldc + j] : (bias ? bias[j] : 0).
-void GemmTile(int64_t mr, const float* a, const float* b, int64_t k,
+void GemmTile(int64_t mr, int64_t ku, const float* a, const float* b, int64_t k,
               int64_t b_stride, const float* c, int64_t ldc, int64_t m,
               int64_t n, const float* bias, bool accumulate, double* value,
               double* abs_sum);

@@ -30,19 +30,23 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   const int64_t b_stride = nr + b_pad_ * config_.lanes;
   const int64_t ldc = n_ + c_pad_;
   std::ostringstream who;
-  who << config_.kernel << " m=" << m_ << " n=" << n_ << " k=" << k_
+  who << config_.kernel << " ku=" << config_.ku << " m=" << m_ << " n=" << n_ << " k=" << k_
       << (accumulate_ ? " accumulate" : "") << (bias_ ? " bias" : "")
       << " ldc=" << ldc << " b_stride=" << b_stride
       << (data_ == Data::kIntegers ? " exact" : "");
   if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1) {
     return ::testing::AssertionFailure() << who.str() << ": outside the contract";
   }
-  // A panel: mr x k column-major; rows >= m hold NaN, which must not be read.
-  std::vector<float> a(static_cast<size_t>(mr * k_), std::nanf(""));
+  // A panel: mr x k, k-interleaved by ku (tile.h); rows >= m and columns
+  // >= k hold NaN, which must not be read.
+  const int64_t ku = config_.ku;
+  std::vector<float> a(static_cast<size_t>(mr * ((k_ + ku - 1) / ku * ku)), std::nanf(""));
   std::vector<float> a_rows(static_cast<size_t>(m_ * k_));
   Fill(a_rows.data(), m_ * k_, data_, 1);
   for (int64_t p = 0; p < k_; ++p) {
-    for (int64_t i = 0; i < m_; ++i) a[p * mr + i] = a_rows[i * k_ + p];
+    for (int64_t i = 0; i < m_; ++i) {
+      a[ref::PanelIndex(mr, ku, k_, i, p)] = a_rows[i * k_ + p];
+    }
   }
   // B panel: k rows of b_stride, vector-aligned, zero-padded past n.
   AlignedFloats b = AllocateFloats(static_cast<size_t>(k_ * b_stride));
@@ -68,7 +72,7 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
     }
   }
   std::vector<double> want(static_cast<size_t>(m_ * n_)), mag(want.size());
-  ref::GemmTile(mr, a.data(), b.get(), k_, b_stride, c0, ldc, m_, n_,
+  ref::GemmTile(mr, ku, a.data(), b.get(), k_, b_stride, c0, ldc, m_, n_,
                 bias_ ? bias.get() : nullptr, accumulate_, want.data(), mag.data());
 
   get_(m_, n_)(a.data(), b.get(), k_, b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
