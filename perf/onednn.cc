@@ -195,7 +195,8 @@ std::string OnednnVersion() {
 
 std::string OnednnLimitIsa(const std::string& target) {
   using isa = dnnl::cpu_isa;
-  isa limit = isa::all;
+  isa limit = isa::avx512_core;
+  bool limited = true;
   std::string note;
   if (target == "AVX3" || target == "AVX3_DL") {
     limit = isa::avx512_core;
@@ -206,10 +207,11 @@ std::string OnednnLimitIsa(const std::string& target) {
   } else if (target == "SSSE3" || target == "SCALAR" || target == "EMU128") {
     limit = isa::sse41;
     note = "oneDNN has no " + target + " level; limited to SSE4.1, its lowest";
-  } else if (!target.empty()) {
-    note = "no oneDNN ISA matches " + target + "; oneDNN unrestricted";
+  } else {
+    limited = false;
+    if (!target.empty()) note = "no oneDNN ISA matches " + target + "; oneDNN unrestricted";
   }
-  if (limit != isa::all) {
+  if (limited) {
     try {
       dnnl::set_max_cpu_isa(limit);
     } catch (const dnnl::error& e) {

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  g++ pkg-config meson ninja-build python3   # build
+  g++ pkg-config meson ninja-build python3 python3-pip  # build (pip: PyPI oneDNN)
   libhwy-dev                                 # Highway (>= 1.0.3)
   libgtest-dev                               # tests
   libomp-dev                                 # OpenMP for clang builds

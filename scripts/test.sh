@@ -4,19 +4,11 @@
 # Usage: bash scripts/test.sh [extra meson test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-deps.sh
-
+bash scripts/configure.sh
 build=${CONVKIT_BUILD_DIR:-build}
-options=(--buildtype=release -Dtests=enabled -Dperf=enabled
-         -Donednn=enabled -Dxnnpack=enabled)
-if [ -d "$build/meson-private" ]; then
-  meson setup --reconfigure "$build" "${options[@]}" >/dev/null
-else
-  meson setup "$build" "${options[@]}" >/dev/null
-fi
 meson compile -C "$build"
 
-rm -f "$build"/tests/*.xml "$build"/perf/*.xml
+rm -f "$build"/tests/*.xml
 status=0
 meson test -C "$build" --print-errorlogs "$@" || status=$?
 python3 scripts/test-summary.py "$build" || status=1

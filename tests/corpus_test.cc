@@ -1,10 +1,10 @@
 // oneDNN's own benchdnn corner cases (tests/data/corpus, see its README),
 // shapes nobody on this project chose. Every shape runs on the best target
 // and on the portable fallback; every 16th shape (a fixed sample of 633) runs
-// on the other targets. Odd-numbered shapes get a bias. The few shapes whose
-// output exceeds 2^26 elements (the largest, a 4480x2976x64 depthwise layer,
-// has 3.2 GB tensors) are checked at a documented sample of output pixels
-// (see Reference in testing/conv_tester.h) plus an every-element NaN scan.
+// on the other targets. Odd-numbered shapes get a bias. Shapes whose output
+// exceeds 2^26 elements (one: a 4480x2976x64 depthwise layer with 3.2 GB
+// tensors) are checked at a documented sample of output pixels
+// (ReferenceOutputs in lib/ref/check.h) plus an every-element NaN scan.
 #include <string>
 #include <vector>
 
