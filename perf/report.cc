@@ -17,6 +17,14 @@ std::string Num(double v, int digits) {
   return buf;
 }
 
+// Six significant digits: tiny layers have sub-microsecond-scale figures.
+std::string Sig(double v) {
+  if (std::isnan(v)) return "";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -56,7 +64,7 @@ std::string JsonString(const std::string& s) {
   return out + "\"";
 }
 
-std::string JsonNumber(double v) { return std::isnan(v) ? "null" : Num(v, 6); }
+std::string JsonNumber(double v) { return std::isnan(v) ? "null" : Sig(v); }
 
 double GeoMean(const std::vector<double>& v) {
   if (v.empty()) return NAN;
@@ -162,10 +170,10 @@ bool WriteCsv(const std::string& path, const std::vector<Row>& rows) {
   for (const Row& r : rows) {
     f << CsvField(r.suite) << ',' << CsvField(r.name) << ',' << CsvField(r.shape) << ','
       << CsvField(r.impl) << ',' << r.threads << ',' << CsvField(r.target) << ','
-      << r.status << ',' << Num(r.median_ms, 4) << ',' << Num(r.min_ms, 4) << ','
-      << Num(r.gflops, 2) << ',' << Num(r.pct_peak, 2) << ',' << r.workspace_bytes << ','
-      << r.reps << ',' << Num(r.vs_onednn, 3) << ',' << Num(r.vs_xnnpack, 3) << ','
-      << Num(r.vs_best_peer, 3) << ',' << Num(r.vs_naive, 3) << ',' << CsvField(r.detail)
+      << r.status << ',' << Sig(r.median_ms) << ',' << Sig(r.min_ms) << ','
+      << Sig(r.gflops) << ',' << Sig(r.pct_peak) << ',' << r.workspace_bytes << ','
+      << r.reps << ',' << Sig(r.vs_onednn) << ',' << Sig(r.vs_xnnpack) << ','
+      << Sig(r.vs_best_peer) << ',' << Sig(r.vs_naive) << ',' << CsvField(r.detail)
       << '\n';
   }
   return f.good();

@@ -109,11 +109,12 @@ TEST_P(ConvTest, Notebook002Kernel3x2Stride2x1) {
         }
 }
 
-// M = N*OH*OW around MR (14 AVX3, 6 AVX2/SSE, 4 scalar) and MC (336, 240).
+// M = N*OH*OW around MR (14 AVX3, 6 AVX2/SSE, 4 scalar) and MC (168 AVX3,
+// 240 others).
 TEST_P(ConvTest, RemaindersM) {
   std::vector<std::string> specs;
-  for (int m : {1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16, 27, 28, 29, 239, 240, 241,
-                335, 336, 337, 673}) {
+  for (int m : {1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16, 27, 28, 29, 167, 168, 169,
+                239, 240, 241, 337, 481}) {
     specs.push_back("n=1,h=1,w=" + std::to_string(m) + ",ci=5,co=17,k=1x1");
     specs.push_back("n=1,h=1,w=" + std::to_string(m + 2) + ",ci=3,co=9,k=1x3");
   }
@@ -132,7 +133,7 @@ TEST_P(ConvTest, RemaindersN) {
   TestShapes(target(), specs, false);
 }
 
-// K = KH*KW*Cin/G around KC (192 AVX3, 256 others), with blocks that start
+// K = KH*KW*Cin/G around KC (384 AVX3, 256 others), with blocks that start
 // and end inside a tap.
 TEST_P(ConvTest, RemaindersK) {
   std::vector<std::string> specs;
