@@ -62,6 +62,9 @@ const char kUsage[] =
     "  --reps N          timed repetitions per implementation (default 10)\n"
     "  --min-time S      keep repeating until S seconds have passed per shape\n"
     "                    (default 0.3)\n"
+    "  --settle MS       with several threads, pause MS milliseconds (default 20)\n"
+    "                    before each short timed run, so that other runtimes' spinning\n"
+    "                    workers (TBB, OpenMP, pthreadpool) have gone to sleep\n"
     "  --check           compare every output with the double reference (the tests'\n"
     "                    tolerance) before timing; a mismatch exits with status 1\n"
     "\n"
@@ -75,8 +78,6 @@ const char kUsage[] =
 
 // Above this estimated time per run the naive loop is skipped.
 constexpr double kNaiveMaxSeconds = 2.0;
-// Untimed pause before each run with several threads (see RunShape).
-constexpr std::chrono::milliseconds kSettle(3);
 // Runs shorter than this (seconds) get the untimed run before each timed one.
 constexpr double kShortRun = 0.02;
 // The naive loop's own repetition budget: it stops after ~this many seconds.
@@ -90,6 +91,7 @@ struct Args {
   bool naive = true;
   int reps = 10;
   double min_time = 0.3;
+  double settle_ms = 20.0;
   bool check = false;
   std::string csv, json;
   bool quiet = false;
@@ -161,14 +163,21 @@ Args ParseArgs(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       std::exit(0);
     } else if (a == "--suite") {
-      Suite s;
       const std::string name = value();
-      if (!GetSuite(name, &s)) {
-        std::string names;
-        for (const std::string& n : SuiteNames()) names += " " + n;
-        Fail("unknown suite \"" + name + "\" (known:" + names + ")");
+      // "all" runs the network suites one after the other, each with its own
+      // summary, then an overall one.
+      const std::vector<std::string> names =
+          name == "all" ? std::vector<std::string>{"seeds", "resnet50", "vgg16", "mobilenetv2"}
+                        : std::vector<std::string>{name};
+      for (const std::string& n : names) {
+        Suite s;
+        if (!GetSuite(n, &s)) {
+          std::string known;
+          for (const std::string& k : SuiteNames()) known += " " + k;
+          Fail("unknown suite \"" + n + "\" (known:" + known + ")");
+        }
+        args.suites.push_back(s);
       }
-      args.suites.push_back(s);
     } else if (a == "--shape") {
       const std::string spec = value();
       ParseSpecOrDie(spec, "--shape");
@@ -191,6 +200,13 @@ Args ParseArgs(int argc, char** argv) {
       args.min_time = std::strtod(v.c_str(), &end);
       if (v.empty() || *end != '\0' || !(args.min_time >= 0)) {
         Fail("--min-time needs seconds >= 0, got \"" + v + "\"");
+      }
+    } else if (a == "--settle") {
+      const std::string v = value();
+      char* end = nullptr;
+      args.settle_ms = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(args.settle_ms >= 0)) {
+        Fail("--settle needs milliseconds >= 0, got \"" + v + "\"");
       }
     } else if (a == "--check") {
       args.check = true;
@@ -384,11 +400,13 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
   }
 
   // Interleaved: every active implementation once per round. The thread
-  // pools of different runtimes (OpenMP, pthreadpool, TBB) would fight over
-  // the cores while the previous one's workers spin-wait, and a pool that
-  // went to sleep pays a wake-up, so with several threads each timed run
-  // comes after a short pause (other pools go quiet) and an untimed run of
-  // the same implementation (its own pool is awake): steady-state times.
+  // pools of different runtimes (OpenMP, pthreadpool, TBB) fight over the
+  // cores while the previous one's workers spin-wait: on the 2-vCPU machine
+  // this was written on, a spinning TBB worker delayed convkit's OpenMP
+  // worker by whole 4 ms scheduler ticks (a 0.25 ms layer timed at 8 ms with
+  // a 3 ms pause, 0.3 ms with 20 ms). So with several threads each short
+  // timed run comes after a pause (--settle: other pools go to sleep) and an
+  // untimed run of the same implementation (its own pool is awake).
   const auto start = std::chrono::steady_clock::now();
   for (int round = 0;; ++round) {
     bool any = false;
@@ -399,7 +417,7 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
       // (Only for short runs: a long run's wake-up cost is noise, and the
       // naive loop would take twice as long.)
       if (config.threads > 1 && (t.times.empty() || t.times.back() < kShortRun)) {
-        std::this_thread::sleep_for(kSettle);
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(args.settle_ms));
         t.impl->Run();
       }
       const auto a = std::chrono::steady_clock::now();
@@ -476,6 +494,7 @@ int Main(int argc, char** argv) {
     PrintSuiteSummary(suite.name, suite_rows, stdout);
     all.insert(all.end(), suite_rows.begin(), suite_rows.end());
   }
+  if (args.suites.size() > 1) PrintSuiteSummary("all of the above", all, stdout);
   if (!args.csv.empty() && !WriteCsv(args.csv, all)) Fail("cannot write " + args.csv);
   if (!args.json.empty() && !WriteJson(args.json, machine, all)) Fail("cannot write " + args.json);
   if (mismatch) {

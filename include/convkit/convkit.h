@@ -218,9 +218,10 @@ CONVKIT_API Status QueryPlan(const Conv2dDesc& desc, const Options& options,
 //
 // Memory: Create allocates the packed weights (about the weights' size, padded
 // to the register tile). Forward needs a workspace of WorkspaceBytes(threads)
-// bytes, at most 64 KiB-aligned blocks of MC*KC floats per thread: either pass
-// one, or let Forward allocate it (one allocation per call, freed on return).
-// Nothing else is allocated per call.
+// bytes: one packed block of the im2col matrix (at most MC x KC floats, a few
+// hundred KiB; see PlanInfo) per thread, none for the depthwise and naive
+// algorithms. Either pass one, or let Forward allocate it (one allocation per
+// call, freed on return). Nothing else is allocated per call.
 class CONVKIT_API Conv2d {
  public:
   // weights: HWIO, Sizes(desc).weights floats. bias: out_channels floats,

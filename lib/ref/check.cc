@@ -7,17 +7,11 @@
 #include <sstream>
 
 #include "lib/common/geometry.h"
+#include "lib/common/random.h"
 
 namespace convkit {
 namespace ref {
 namespace {
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 uint32_t Bits(float f) {
   uint32_t u;

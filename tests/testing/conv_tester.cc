@@ -6,16 +6,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "lib/common/random.h"
+
 namespace convkit {
 namespace testing {
 namespace {
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // Guard pattern: a NaN payload no computation produces.
 constexpr uint32_t kGuardBits = 0x7FBADBADu;
