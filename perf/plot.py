@@ -11,7 +11,13 @@ import csv
 import json
 import math
 
-import matplotlib
+import sys
+
+try:
+    import matplotlib
+except ImportError:
+    sys.exit(f"plot.py: no matplotlib for {sys.executable}; install python3-matplotlib "
+             "(Debian) and run it with the system python3 (/usr/bin/python3)")
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

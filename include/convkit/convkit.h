@@ -237,6 +237,7 @@ class CONVKIT_API Conv2d {
   // input: Sizes().input floats (NHWC); output: Sizes().output floats (NHWC).
   // The output must not overlap the input. threads: as Options::threads
   // (0 = the operator's setting). Allocates the workspace for this call.
+  // With batch 0 nothing is read or written and the pointers may be null.
   Status Forward(const float* input, float* output, int threads = 0) const;
 
   // Same, with a caller-provided workspace of at least WorkspaceBytes(threads)
@@ -264,6 +265,8 @@ class CONVKIT_API Conv2d {
 // One-shot: validates, packs the weights and runs, in one call. Same layouts
 // and errors as Conv2d; output must overlap none of input, weights and bias.
 // Allocates the packed weights and the workspace for the duration of the call.
+// With batch 0 (and a valid descriptor) nothing is read or written and every
+// pointer may be null.
 CONVKIT_API Status Conv2dForward(const Conv2dDesc& desc, const float* input,
                                  const float* weights, const float* bias,
                                  float* output, const Options& options = {});
