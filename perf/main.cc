@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "convkit/convkit.h"
+#include "lib/conv/spec_file.h"
 #include "lib/ref/check.h"
 #include "perf/impl.h"
 #include "perf/peak.h"
@@ -114,28 +115,14 @@ Conv2dDesc ParseSpecOrDie(const std::string& spec, const std::string& where) {
 }
 
 Suite ReadShapesFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in.good()) Fail("cannot read --shapes file " + path);
+  std::vector<SpecLine> lines;
+  if (!ReadSpecLines(path, &lines)) Fail("cannot read --shapes file " + path);
   Suite suite;
   const size_t slash = path.find_last_of('/');
   suite.name = path.substr(slash == std::string::npos ? 0 : slash + 1);
-  std::string line, comment;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const size_t b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos) continue;
-    const size_t e = line.find_last_not_of(" \t\r");
-    const std::string text = line.substr(b, e - b + 1);
-    if (text[0] == '#') {
-      comment = text.substr(1);
-      const size_t cb = comment.find_first_not_of(" \t");
-      comment = cb == std::string::npos ? "" : comment.substr(cb);
-      continue;
-    }
-    ParseSpecOrDie(text, path + ":" + std::to_string(number));
-    suite.shapes.push_back({comment.empty() ? text : comment, text});
-    comment.clear();
+  for (const SpecLine& l : lines) {
+    ParseSpecOrDie(l.spec, path + ":" + std::to_string(l.line));
+    suite.shapes.push_back({l.comment.empty() ? l.spec : l.comment, l.spec});
   }
   return suite;
 }

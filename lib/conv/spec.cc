@@ -2,10 +2,12 @@
 // the corpus files and convkit-perf.
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "convkit/convkit.h"
+#include "lib/conv/spec_file.h"
 
 namespace convkit {
 namespace {
@@ -153,6 +155,26 @@ std::string FormatShapeSpec(const Conv2dDesc& d) {
                     s(d.dilation_w) + ",g=" + s(d.groups);
   if (d.has_bias) out += ",bias=1";
   return out;
+}
+
+bool ReadSpecLines(const std::string& path, std::vector<SpecLine>* lines) {
+  std::ifstream in(path);
+  if (!in.good()) return false;
+  lines->clear();
+  std::string raw, comment;
+  int number = 0;
+  while (std::getline(in, raw)) {
+    ++number;
+    const std::string text = Trim(raw);
+    if (text.empty()) continue;
+    if (text[0] == '#') {
+      comment = Trim(text.substr(1));
+      continue;
+    }
+    lines->push_back({text, comment, number});
+    comment.clear();
+  }
+  return true;
 }
 
 }  // namespace convkit

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "lib/common/random.h"
@@ -159,21 +158,7 @@ Conv2dDesc Spec(const std::string& spec) {
 
 std::vector<SpecLine> ReadSpecFile(const std::string& path) {
   std::vector<SpecLine> lines;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::string line, comment;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const size_t start = line.find_first_not_of(" \t\r");
-    if (start == std::string::npos) continue;
-    if (line[start] == '#') {
-      comment = line.substr(start);
-      continue;
-    }
-    lines.push_back({line.substr(start), comment, number});
-    comment.clear();
-  }
+  EXPECT_TRUE(ReadSpecLines(path, &lines)) << "cannot read " << path;
   return lines;
 }
 

@@ -19,6 +19,7 @@
 
 #include "convkit/convkit.h"
 #include "gtest/gtest.h"
+#include "lib/conv/spec_file.h"
 #include "lib/ref/check.h"
 
 namespace convkit {
@@ -113,12 +114,8 @@ inline std::string CompareWithReference(const ConvData& data, const Reference& r
 // Parses a spec known to be valid (test tables), failing the test otherwise.
 Conv2dDesc Spec(const std::string& spec);
 
-// The spec files under the test data directory: "#" lines are comments.
-struct SpecLine {
-  std::string spec;
-  std::string comment;  // the "#" line before it, if any
-  int line = 0;
-};
+// A spec file under the test data directory (lib/conv/spec_file.h), or a
+// test failure if it cannot be read.
 std::vector<SpecLine> ReadSpecFile(const std::string& path);
 // tests/data, from CONVKIT_TEST_DATA_DIR (set by meson test) or the
 // compile-time default.
