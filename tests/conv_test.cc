@@ -337,6 +337,25 @@ TEST_P(ConvTest, PlanReportsWhatRuns) {
   EXPECT_GT(info.workspace_bytes, 0u);
   ASSERT_TRUE(QueryPlan(Spec("n=1,h=8,w=8,ci=16,co=32,k=1x1"), o, &info).ok());
   EXPECT_EQ("gemm_1x1", info.algorithm);
+#if defined(_OPENMP)
+  // Inside a parallel region convkit uses the calling thread only, even when
+  // asked for more.
+  const Conv2dDesc big = Spec("n=4,h=64,w=64,ci=64,co=64,k=3x3,p=1");
+  o.threads = 4;
+  ASSERT_TRUE(QueryPlan(big, o, &info).ok());
+  EXPECT_EQ(4, info.threads);
+  int nested = -1;
+#pragma omp parallel num_threads(2)
+  {
+#pragma omp single
+    {
+      PlanInfo inner;
+      if (QueryPlan(big, o, &inner).ok()) nested = inner.threads;
+    }
+  }
+  EXPECT_EQ(1, nested);
+  o.threads = 0;
+#endif
   ASSERT_TRUE(QueryPlan(Spec("n=1,h=8,w=8,ci=16,co=16,k=3x3,g=16"), o, &info).ok());
   EXPECT_EQ("depthwise", info.algorithm);
   EXPECT_NE(std::string::npos, info.kernel.find("f32_dwconv_")) << info.kernel;
