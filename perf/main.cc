@@ -136,6 +136,16 @@ int ParseInt(const std::string& flag, const std::string& value, int min) {
   return static_cast<int>(v);
 }
 
+double ParseNonNegative(const std::string& flag, const std::string& value,
+                        const char* unit) {
+  char* end = nullptr;
+  const double v = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !(v >= 0)) {
+    Fail(flag + " needs " + unit + " >= 0, got \"" + value + "\"");
+  }
+  return v;
+}
+
 Args ParseArgs(int argc, char** argv) {
   Args args;
   Suite custom;
@@ -182,19 +192,9 @@ Args ParseArgs(int argc, char** argv) {
     } else if (a == "--reps") {
       args.reps = ParseInt(a, value(), 1);
     } else if (a == "--min-time") {
-      const std::string v = value();
-      char* end = nullptr;
-      args.min_time = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !(args.min_time >= 0)) {
-        Fail("--min-time needs seconds >= 0, got \"" + v + "\"");
-      }
+      args.min_time = ParseNonNegative(a, value(), "seconds");
     } else if (a == "--settle") {
-      const std::string v = value();
-      char* end = nullptr;
-      args.settle_ms = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !(args.settle_ms >= 0)) {
-        Fail("--settle needs milliseconds >= 0, got \"" + v + "\"");
-      }
+      args.settle_ms = ParseNonNegative(a, value(), "milliseconds");
     } else if (a == "--check") {
       args.check = true;
     } else if (a == "--algos") {
