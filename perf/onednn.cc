@@ -6,7 +6,8 @@
 // Weights are reordered to the primitive's layout in Prepare, and for the
 // blocked variant the input too: only the primitive's execution is timed.
 // Works with the oneDNN 2.x API (Debian's libdnnl-dev 2.6) and the 3.x API
-// (PyPI's onednn-devel, see scripts/fetch-onednn.sh).
+// (PyPI's native onednn-cpu-gomp 3.2, see scripts/fetch-onednn.sh). Both run
+// their CPU engine on OpenMP, as convkit does.
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -18,8 +19,6 @@
 
 #if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP
 #include <omp.h>
-#elif defined(CONVKIT_ONEDNN_WITH_TBB)
-#include "oneapi/tbb/global_control.h"
 #endif
 
 namespace convkit {
@@ -53,24 +52,12 @@ const char* RuntimeName(int runtime) {
 void SetThreads(int threads) {
 #if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP
   omp_set_num_threads(threads);
-#elif defined(CONVKIT_ONEDNN_WITH_TBB)
-  // TBB (directly or under the SYCL CPU device's OpenCL runtime): one
-  // process-wide limit, kept alive until the next change.
-  static std::unique_ptr<tbb::global_control> control;
-  control.reset();
-  control = std::make_unique<tbb::global_control>(
-      tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
 #else
   (void)threads;
 #endif
 }
 
 dnnl::engine& Engine() {
-#ifdef CONVKIT_ONEDNN_OCL_ICD
-  // The SYCL build's CPU device is Intel's OpenCL CPU runtime; point the ICD
-  // loader at the copy beside libdnnl (unless the user chose another).
-  setenv("OCL_ICD_FILENAMES", CONVKIT_ONEDNN_OCL_ICD, 0);
-#endif
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Fetches a current oneDNN for convkit-perf's comparison from PyPI (Debian 12
-# ships 2.6 from 2022): the onednn-devel headers and the onednn library with
-# the runtime wheels it needs (TBB; the SYCL runtime and Intel's OpenCL CPU
-# device, through which this build runs its CPU engine), unpacked into one
-# prefix. Prints the prefix (include/, lib/) on success; exits non-zero if
-# anything fails, so callers can fall back to the system oneDNN.
-# Usage: bash scripts/fetch-onednn.sh [DEST]   (default .deps/onednn-VERSION)
+# Fetches a native oneDNN for convkit-perf's comparison from PyPI: the
+# OpenMP (GNU libgomp) CPU build, onednn-cpu-gomp with its headers from
+# onednn-devel-cpu-gomp (2023.2.0 = oneDNN 3.2, a 39 MB wheel), unpacked into
+# one prefix. This is oneDNN as its CPU users run it, on the same OpenMP
+# runtime as convkit. (PyPI's plain `onednn` 2026.x is a SYCL build whose CPU
+# engine runs through an OpenCL runtime and adds ~50 us to every call: it is
+# not fetched.) Prints the prefix (include/, lib/) on success; exits non-zero
+# if anything fails, so callers can fall back to Debian's libdnnl-dev (2.6).
+# Usage: bash scripts/fetch-onednn.sh [DEST]   (default .deps/onednn-cpu-gomp-VERSION)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=${CONVKIT_ONEDNN_VERSION:-2026.1.0}
-dest=${1:-.deps/onednn-$version}
+version=${CONVKIT_ONEDNN_VERSION:-2023.2.0}
+dest=${1:-.deps/onednn-cpu-gomp-$version}
 if [ -f "$dest/VERSION" ] && [ -f "$dest/lib/libdnnl.so" ]; then
   echo "$dest"
   exit 0
@@ -23,9 +25,9 @@ if ! "${pip[@]}" --version >/dev/null 2>&1; then
 fi
 wheels=$(mktemp -d)
 trap 'rm -rf "$wheels"' EXIT
-echo "fetch-onednn: downloading onednn-devel==$version and its runtime from PyPI" >&2
-"${pip[@]}" download --quiet --disable-pip-version-check --only-binary=:all: \
-  --dest "$wheels" "onednn-devel==$version" tbb-devel >&2
+echo "fetch-onednn: downloading onednn-cpu-gomp==$version (native, OpenMP) from PyPI" >&2
+"${pip[@]}" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+  --dest "$wheels" "onednn-cpu-gomp==$version" "onednn-devel-cpu-gomp==$version" >&2
 
 rm -rf "$dest.tmp"
 mkdir -p "$dest.tmp"
@@ -41,7 +43,7 @@ if [ ! -f "$dest.tmp/lib/libdnnl.so" ] || [ ! -f "$dest.tmp/include/oneapi/dnnl/
   echo "fetch-onednn: the wheels did not contain libdnnl and its headers" >&2
   exit 1
 fi
-echo "$version" > "$dest.tmp/VERSION"
+echo "onednn-cpu-gomp $version" > "$dest.tmp/VERSION"
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
 echo "$dest"
