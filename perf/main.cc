@@ -89,13 +89,26 @@ struct Args {
   int threads = 0;
   std::string target;
   bool algos = false;
-  bool naive = true;
+  std::vector<std::string> impls;  // empty: all built
+  int sweeps = 1;
   int reps = 10;
   double min_time = 0.3;
   double settle_ms = 20.0;
   bool check = false;
+  bool no_naive = false;
   std::string csv, json;
   bool quiet = false;
+
+  // Whether implementation `name` (or its family: "onednn" covers both
+  // layouts) was asked for.
+  bool Wants(const std::string& name) const {
+    if (name == "naive" && no_naive) return false;
+    if (impls.empty()) return true;
+    for (const std::string& i : impls) {
+      if (i == name || (i == "onednn" && name.rfind("onednn_", 0) == 0)) return true;
+    }
+    return false;
+  }
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -200,7 +213,24 @@ Args ParseArgs(int argc, char** argv) {
     } else if (a == "--algos") {
       args.algos = true;
     } else if (a == "--no-naive") {
-      args.naive = false;
+      args.no_naive = true;
+    } else if (a == "--impls") {
+      const std::string list = value();
+      size_t start = 0;
+      while (start <= list.size()) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        const std::string name = list.substr(start, comma - start);
+        static const char* const kKnown[] = {"convkit", "onednn", "onednn_nhwc",
+                                             "onednn_blocked", "xnnpack", "naive"};
+        if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
+          Fail("--impls: unknown implementation \"" + name +
+               "\" (known: convkit, onednn, onednn_nhwc, onednn_blocked, xnnpack, naive)");
+        }
+        args.impls.push_back(name);
+        start = comma + 1;
+      }
+    } else if (a == "--sweeps") {
+      args.sweeps = ParseInt(a, value(), 1);
     } else if (a == "--csv") {
       args.csv = value();
     } else if (a == "--json") {
@@ -306,34 +336,28 @@ struct Timed {
 // rows (one per implementation) and whether any check failed.
 std::vector<Row> RunShape(const Args& args, const std::string& suite,
                           const SuiteShape& shape, const RunConfig& config,
-                          double naive_gflops, double peak, bool* mismatch) {
+                          double naive_gflops, double peak, bool check, bool* mismatch) {
   const Conv2dDesc desc = ParseSpecOrDie(shape.spec, shape.name);
   const double flops = Flops(desc);
   const ShapeData data = MakeShapeData(desc, 12345);
 
   std::vector<Timed> impls;
   auto add = [&](std::unique_ptr<Impl> impl) {
-    if (impl) impls.push_back({std::move(impl), Row(), {}, 0, false});
+    if (impl && args.Wants(impl->name())) impls.push_back({std::move(impl), Row(), {}, 0, false});
   };
   add(MakeConvkit(Algorithm::kAuto));
-  if (args.algos) {
-    add(MakeConvkit(Algorithm::kIm2colGemm));
-    if (desc.kernel_h == 1 && desc.kernel_w == 1 && desc.stride_h == 1 &&
-        desc.stride_w == 1 && desc.pad_top + desc.pad_bottom + desc.pad_left + desc.pad_right == 0) {
-      add(MakeConvkit(Algorithm::kGemm1x1));
+  if (args.algos && args.Wants("convkit")) {
+    for (Algorithm a : ApplicableAlgorithms(desc)) {
+      if (a != Algorithm::kNaive) impls.push_back({MakeConvkit(a), Row(), {}, 0, false});
     }
-    if (desc.groups == desc.in_channels && desc.groups == desc.out_channels) {
-      add(MakeConvkit(Algorithm::kDepthwise));
-    }
-    add(MakeConvkit(Algorithm::kShiftedGemm));
   }
   add(MakeOnednn(false));
   add(MakeOnednn(true));
   add(MakeXnnpack());
-  if (args.naive) add(MakeNaive());
+  add(MakeNaive());
 
   ref::ReferenceOutputs reference;
-  if (args.check) {
+  if (check) {
     const Status s = ref::ComputeReference(desc, data.input.data(), data.weights.data(),
                                            data.bias_or_null(), &reference);
     if (!s.ok()) Fail(shape.spec + ": " + s.message());
@@ -369,7 +393,7 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
     r.target = t.impl->target().empty() ? config.target : t.impl->target();
     r.workspace_bytes = t.impl->workspace_bytes();
     t.impl->Run();  // warm-up (and the checked run)
-    if (args.check) {
+    if (check) {
       std::vector<float> out;
       t.impl->Output(&out);
       const std::string diff = ref::CompareWithReference(desc, reference, out.data(), false);
@@ -424,12 +448,12 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
       r.reps = static_cast<int>(t.times.size());
       r.median_ms = Median(t.times) * 1e3;
       r.min_ms = *std::min_element(t.times.begin(), t.times.end()) * 1e3;
+      r.noisy = r.median_ms > 2.0 * r.min_ms;
       r.gflops = flops / (r.median_ms * 1e-3) / 1e9;
       r.pct_peak = peak > 0 ? 100.0 * r.gflops / peak : 0.0;
     }
     rows.push_back(r);
   }
-  FillSpeedups(&rows);
   return rows;
 }
 
@@ -458,28 +482,62 @@ int Main(int argc, char** argv) {
     machine.notes.push_back("XNNPACK has no ISA limit: --target does not restrict it");
   }
   machine.peak_gflops = MeasureFmaPeak(args.target, args.threads);
-  const double naive_gflops = args.naive ? NaiveGflops(config) : 0.0;
+  const double naive_gflops = args.Wants("naive") ? NaiveGflops(config) : 0.0;
   PrintHeader(machine, stdout);
 
-  size_t total = 0, done = 0;
+  size_t total = 0;
   for (const Suite& s : args.suites) total += s.shapes.size();
-  std::vector<Row> all;
+  total *= static_cast<size_t>(args.sweeps);
+  // best[suite][shape]: per implementation, the row of the sweep with the
+  // lowest median so far.
+  std::vector<std::vector<std::vector<Row>>> best(args.suites.size());
+  for (size_t i = 0; i < args.suites.size(); ++i) best[i].resize(args.suites[i].shapes.size());
   bool mismatch = false;
-  for (const Suite& suite : args.suites) {
-    std::vector<Row> suite_rows;
-    for (const SuiteShape& shape : suite.shapes) {
-      ++done;
-      if (!args.quiet) {
-        std::fprintf(stderr, "[%zu/%zu] %s %s\n", done, total, shape.name.c_str(),
-                     shape.spec.c_str());
+  size_t done = 0;
+  for (int sweep = 0; sweep < args.sweeps; ++sweep) {
+    const bool last = sweep + 1 == args.sweeps;
+    for (size_t si = 0; si < args.suites.size(); ++si) {
+      const Suite& suite = args.suites[si];
+      for (size_t hi = 0; hi < suite.shapes.size(); ++hi) {
+        const SuiteShape& shape = suite.shapes[hi];
+        ++done;
+        if (!args.quiet) {
+          std::fprintf(stderr, "[%zu/%zu] %s%s %s\n", done, total,
+                       args.sweeps > 1 ? ("sweep " + std::to_string(sweep + 1) + ": ").c_str()
+                                       : "",
+                       shape.name.c_str(), shape.spec.c_str());
+        }
+        std::vector<Row> rows = RunShape(args, suite.name, shape, config, naive_gflops,
+                                         machine.peak_gflops, args.check && sweep == 0,
+                                         &mismatch);
+        std::vector<Row>& kept = best[si][hi];
+        if (kept.empty()) {
+          kept = rows;
+        } else {
+          for (size_t i = 0; i < rows.size() && i < kept.size(); ++i) {
+            const bool better = rows[i].status == "ok" &&
+                                (kept[i].status != "ok" || rows[i].median_ms < kept[i].median_ms);
+            if (better) kept[i] = rows[i];
+          }
+        }
+        for (Row& r : kept) r.sweeps = sweep + 1;
+        if (last) {
+          FillSpeedups(&kept);
+          PrintShape(kept, stdout);
+        }
       }
-      std::vector<Row> rows =
-          RunShape(args, suite.name, shape, config, naive_gflops, machine.peak_gflops, &mismatch);
-      PrintShape(rows, stdout);
-      suite_rows.insert(suite_rows.end(), rows.begin(), rows.end());
+      if (last) {
+        std::vector<Row> suite_rows;
+        for (const std::vector<Row>& rows : best[si]) {
+          suite_rows.insert(suite_rows.end(), rows.begin(), rows.end());
+        }
+        PrintSuiteSummary(suite.name, suite_rows, stdout);
+      }
     }
-    PrintSuiteSummary(suite.name, suite_rows, stdout);
-    all.insert(all.end(), suite_rows.begin(), suite_rows.end());
+  }
+  std::vector<Row> all;
+  for (const auto& suite_rows : best) {
+    for (const std::vector<Row>& rows : suite_rows) all.insert(all.end(), rows.begin(), rows.end());
   }
   if (args.suites.size() > 1) PrintSuiteSummary("all of the above", all, stdout);
   if (!args.csv.empty() && !WriteCsv(args.csv, all)) Fail("cannot write " + args.csv);

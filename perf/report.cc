@@ -120,7 +120,8 @@ void PrintShape(const std::vector<Row>& rows, FILE* out) {
   std::fprintf(out, "  %-20s %-8s %10s %10s %9s %7s  %s\n", "impl", "status", "median ms",
                "min ms", "GFLOP/s", "%peak", "detail");
   for (const Row& r : rows) {
-    std::fprintf(out, "  %-20s %-8s %10s %10s %9s %7s  %s\n", r.impl.c_str(), r.status.c_str(),
+    const std::string status = r.status + (r.noisy ? "!" : "");
+    std::fprintf(out, "  %-20s %-8s %10s %10s %9s %7s  %s\n", r.impl.c_str(), status.c_str(),
                  Num(r.median_ms, 3).c_str(), Num(r.min_ms, 3).c_str(),
                  Num(r.gflops, 1).c_str(), Num(r.pct_peak, 1).c_str(), r.detail.c_str());
   }
@@ -136,9 +137,13 @@ void PrintShape(const std::vector<Row>& rows, FILE* out) {
 
 void PrintSuiteSummary(const std::string& suite, const std::vector<Row>& rows, FILE* out) {
   std::vector<double> onednn, xnnpack, peer, pct;
-  int won = 0, lost = 0;
+  int won = 0, lost = 0, below = 0, noisy = 0, timed = 0;
   const Row* worst = nullptr;
   for (const Row& r : rows) {
+    if (Ok(r)) {
+      ++timed;
+      if (r.noisy) ++noisy;
+    }
     if (r.impl != "convkit" || !Ok(r)) continue;
     if (!std::isnan(r.vs_onednn)) onednn.push_back(r.vs_onednn);
     if (!std::isnan(r.vs_xnnpack)) xnnpack.push_back(r.vs_xnnpack);
@@ -146,6 +151,7 @@ void PrintSuiteSummary(const std::string& suite, const std::vector<Row>& rows, F
     if (!std::isnan(r.vs_best_peer)) {
       peer.push_back(r.vs_best_peer);
       (r.vs_best_peer >= 1.0 ? won : lost)++;
+      if (r.vs_best_peer < 0.9) ++below;
       if (worst == nullptr || r.vs_best_peer < worst->vs_best_peer) worst = &r;
     }
   }
@@ -154,9 +160,12 @@ void PrintSuiteSummary(const std::string& suite, const std::vector<Row>& rows, F
                suite.c_str(), Times(GeoMean(onednn)).c_str(), Times(GeoMean(xnnpack)).c_str(),
                Times(GeoMean(peer)).c_str(), Num(GeoMean(pct), 1).c_str());
   if (!peer.empty()) {
-    std::fprintf(out, "== shapes won %d, lost %d (vs best peer); worst: %s (%s) at %s\n", won,
-                 lost, worst->name.c_str(), worst->shape.c_str(), Times(worst->vs_best_peer).c_str());
+    std::fprintf(out, "== shapes won %d, lost %d, below 0.9x %d (vs best peer); worst: %s (%s) at %s\n",
+                 won, lost, below, worst->name.c_str(), worst->shape.c_str(),
+                 Times(worst->vs_best_peer).c_str());
   }
+  std::fprintf(out, "== noisy rows (median > 2x min): %d of %d%s\n", noisy, timed,
+               noisy > 0 ? ": rerun those with nothing else running, or with --sweeps 3" : "");
   std::fprintf(out, "\n");
   std::fflush(out);
 }
@@ -166,14 +175,15 @@ bool WriteCsv(const std::string& path, const std::vector<Row>& rows) {
   if (!f.good()) return false;
   f << "suite,name,shape,impl,threads,target,status,median_ms,min_ms,gflops,pct_peak,"
        "workspace_bytes,reps,speedup_vs_onednn,speedup_vs_xnnpack,speedup_vs_best_peer,"
-       "speedup_vs_naive,detail\n";
+       "speedup_vs_naive,noisy,sweeps,detail\n";
   for (const Row& r : rows) {
     f << CsvField(r.suite) << ',' << CsvField(r.name) << ',' << CsvField(r.shape) << ','
       << CsvField(r.impl) << ',' << r.threads << ',' << CsvField(r.target) << ','
       << r.status << ',' << Sig(r.median_ms) << ',' << Sig(r.min_ms) << ','
       << Sig(r.gflops) << ',' << Sig(r.pct_peak) << ',' << r.workspace_bytes << ','
       << r.reps << ',' << Sig(r.vs_onednn) << ',' << Sig(r.vs_xnnpack) << ','
-      << Sig(r.vs_best_peer) << ',' << Sig(r.vs_naive) << ',' << CsvField(r.detail)
+      << Sig(r.vs_best_peer) << ',' << Sig(r.vs_naive) << ',' << (r.noisy ? 1 : 0) << ','
+      << r.sweeps << ',' << CsvField(r.detail)
       << '\n';
   }
   return f.good();
@@ -202,6 +212,7 @@ bool WriteJson(const std::string& path, const Machine& m, const std::vector<Row>
       << ", \"speedup_vs_xnnpack\": " << JsonNumber(r.vs_xnnpack)
       << ", \"speedup_vs_best_peer\": " << JsonNumber(r.vs_best_peer)
       << ", \"speedup_vs_naive\": " << JsonNumber(r.vs_naive)
+      << ", \"noisy\": " << (r.noisy ? "true" : "false") << ", \"sweeps\": " << r.sweeps
       << ", \"detail\": " << JsonString(r.detail) << "}" << (i + 1 < rows.size() ? "," : "")
       << "\n";
   }

@@ -21,6 +21,8 @@ struct Machine {
 struct Row {
   std::string suite, name, shape, impl, target, status = "skipped", detail;
   int threads = 0, reps = 0;
+  int sweeps = 1;      // sweeps run; the row is the one with the lowest median
+  bool noisy = false;  // median > 2 x min: the machine was busy during the run
   double flops = 0.0;
   double median_ms = NAN, min_ms = NAN, gflops = NAN, pct_peak = NAN;
   size_t workspace_bytes = 0;
@@ -35,7 +37,8 @@ void FillSpeedups(std::vector<Row>* shape_rows);
 void PrintHeader(const Machine& machine, FILE* out);
 void PrintShape(const std::vector<Row>& shape_rows, FILE* out);
 // Geometric-mean speed-ups of "convkit" vs oneDNN, XNNPACK and the best peer,
-// shapes won and lost, and the worst shape.
+// shapes won and lost, those below 0.9x, the worst shape, and how many rows
+// were noisy.
 void PrintSuiteSummary(const std::string& suite, const std::vector<Row>& rows, FILE* out);
 
 bool WriteCsv(const std::string& path, const std::vector<Row>& rows);

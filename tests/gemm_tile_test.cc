@@ -1,13 +1,18 @@
 // The register tiles of every target against the plain-loop twin: every row
 // count (subtile_m), every column count (subtile_n), depths around 1 and KC,
-// strided C and B, accumulate and bias, and the exact integer tier.
+// strided C and B, accumulate and bias, and the exact integer tier; the
+// indirect tiles also with K split into runs and with padding rows.
 // Re-included per target; test names end in /<TARGET>.
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "tests/gemm_tile_test.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <string>
+#include <vector>
+
 #include "hwy/highway.h"
+#include "lib/gemm/igemm-inl.h"
 #include "lib/gemm/tile-inl.h"
 #include "tests/testing/gemm_tile_tester.h"
 #include "tests/testing/targets.h"
@@ -16,86 +21,129 @@ HWY_BEFORE_NAMESPACE();
 namespace convkit {
 namespace HWY_NAMESPACE {
 
-testing::GemmTileTester Tester() {
-  return testing::GemmTileTester(GetTileConfig(), &GetTile);
+// Both tile families, packed and indirect, go through every case below.
+std::vector<testing::GemmTileTester> Testers() {
+  static char gemm_id[48], igemm_id[48];
+  TileId("gemm", gemm_id, sizeof(gemm_id));
+  TileId("igemm", igemm_id, sizeof(igemm_id));
+  return {testing::GemmTileTester(GetTileShape(), gemm_id, &GetTile),
+          testing::GemmTileTester(GetTileShape(), igemm_id, &GetIgemmTile)};
 }
 
 void TestSubtileM() {
-  const TileConfig t = GetTileConfig();
-  for (int64_t m = 1; m <= t.mr; ++m) {
-    EXPECT_TRUE(Tester().m(m).n(t.nr).k(17).Test());
-    EXPECT_TRUE(Tester().m(m).n(t.nr).k(17).accumulate(true).Test());
-  }
-}
-
-void TestSubtileN() {
-  const TileConfig t = GetTileConfig();
-  for (int64_t n = 1; n <= t.nr; ++n) {
-    EXPECT_TRUE(Tester().m(t.mr).n(n).k(17).Test());
-    EXPECT_TRUE(Tester().m(t.mr).n(n).k(17).accumulate(true).Test());
-    EXPECT_TRUE(Tester().m(t.mr).n(n).k(17).bias(true).Test());
-  }
-}
-
-void TestSubtileMN() {
-  const TileConfig t = GetTileConfig();
-  for (int64_t m = 1; m <= t.mr; ++m) {
-    for (int64_t n = 1; n <= t.nr; ++n) {
-      EXPECT_TRUE(Tester().m(m).n(n).k(5).c_stride_pad(3).Test());
+  const TileShape t = GetTileShape();
+  for (testing::GemmTileTester tester : Testers()) {
+    for (int64_t m = 1; m <= t.mr; ++m) {
+      EXPECT_TRUE(tester.m(m).n(t.nr).k(17).accumulate(false).Test());
+      EXPECT_TRUE(tester.m(m).n(t.nr).k(17).accumulate(true).Test());
     }
   }
 }
 
-void TestDepths() {
-  const TileConfig t = GetTileConfig();
-  for (int64_t k : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{7}, int64_t{8},
-                    int64_t{63}, t.kc - 1, t.kc, t.kc + 1, int64_t{1000}}) {
-    EXPECT_TRUE(Tester().k(k).Test());                    // k_lt / k_eq / k_gt
-    EXPECT_TRUE(Tester().m(t.mr - 1 > 0 ? t.mr - 1 : 1).n(t.nr > 1 ? t.nr - 1 : 1).k(k)
-                    .accumulate(true).Test());
+void TestSubtileN() {
+  const TileShape t = GetTileShape();
+  for (testing::GemmTileTester tester : Testers()) {
+    for (int64_t n = 1; n <= t.nr; ++n) {
+      EXPECT_TRUE(tester.m(t.mr).n(n).k(17).Test());
+      EXPECT_TRUE(tester.m(t.mr).n(n).k(17).accumulate(true).Test());
+      EXPECT_TRUE(tester.m(t.mr).n(n).k(17).accumulate(false).bias(true).Test());
+    }
   }
 }
 
-void TestStrides() {
-  const TileConfig t = GetTileConfig();
-  EXPECT_TRUE(Tester().c_stride_pad(5).Test());          // strided_c
-  EXPECT_TRUE(Tester().b_stride_pad(1).Test());          // strided_b
-  EXPECT_TRUE(Tester().m(1).n(1).c_stride_pad(1).b_stride_pad(2).Test());
-  EXPECT_TRUE(Tester().n(t.lanes).c_stride_pad(t.lanes).accumulate(true).Test());
-}
-
-void TestBiasAndAccumulate() {
-  const TileConfig t = GetTileConfig();
-  for (int64_t n : {int64_t{1}, t.lanes, t.nr}) {
-    EXPECT_TRUE(Tester().n(n).bias(true).Test());
-    EXPECT_TRUE(Tester().n(n).accumulate(true).Test());
-    // accumulate wins over bias (bias applies only to the first K block).
-    EXPECT_TRUE(Tester().n(n).bias(true).accumulate(true).Test());
-  }
-}
-
-void TestExact() {
-  const TileConfig t = GetTileConfig();
-  for (int64_t k : {int64_t{1}, int64_t{31}, t.kc + 3, int64_t{1000}}) {
-    for (int64_t m : {int64_t{1}, t.mr}) {
-      for (int64_t n : {int64_t{1}, t.nr}) {
-        EXPECT_TRUE(Tester().m(m).n(n).k(k).bias(true).data(testing::Data::kIntegers).Test());
-        EXPECT_TRUE(Tester().m(m).n(n).k(k).accumulate(true)
-                        .data(testing::Data::kIntegers).Test());
+void TestSubtileMN() {
+  const TileShape t = GetTileShape();
+  for (testing::GemmTileTester tester : Testers()) {
+    for (int64_t m = 1; m <= t.mr; ++m) {
+      for (int64_t n = 1; n <= t.nr; ++n) {
+        EXPECT_TRUE(tester.m(m).n(n).k(5).c_stride_pad(3).Test());
       }
     }
   }
 }
 
-void TestConfig() {
-  const TileConfig t = GetTileConfig();
+void TestDepths() {
+  const TileShape t = GetTileShape();
+  for (testing::GemmTileTester tester : Testers()) {
+    for (int64_t k : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{7}, int64_t{8},
+                      int64_t{63}, int64_t{255}, int64_t{256}, int64_t{257}, int64_t{1000}}) {
+      EXPECT_TRUE(tester.m(t.mr).n(t.nr).k(k).Test());  // k_lt / k_eq / k_gt
+      EXPECT_TRUE(tester.m(t.mr - 1 > 0 ? t.mr - 1 : 1).n(t.nr > 1 ? t.nr - 1 : 1).k(k)
+                      .accumulate(true).Test());
+    }
+  }
+}
+
+void TestStrides() {
+  const TileShape t = GetTileShape();
+  for (testing::GemmTileTester tester : Testers()) {
+    EXPECT_TRUE(tester.c_stride_pad(5).Test());  // strided_c
+    EXPECT_TRUE(tester.c_stride_pad(0).b_stride_pad(1).Test());  // strided_b
+    EXPECT_TRUE(tester.m(1).n(1).c_stride_pad(1).b_stride_pad(2).Test());
+    EXPECT_TRUE(tester.m(t.mr).n(t.lanes).c_stride_pad(t.lanes).b_stride_pad(0)
+                    .accumulate(true).Test());
+  }
+}
+
+void TestBiasAndAccumulate() {
+  const TileShape t = GetTileShape();
+  for (testing::GemmTileTester tester : Testers()) {
+    for (int64_t n : {int64_t{1}, t.lanes, t.nr}) {
+      EXPECT_TRUE(tester.n(n).bias(true).accumulate(false).Test());
+      EXPECT_TRUE(tester.n(n).bias(false).accumulate(true).Test());
+      // accumulate wins over bias (bias applies only to the first K block).
+      EXPECT_TRUE(tester.n(n).bias(true).accumulate(true).Test());
+    }
+  }
+}
+
+void TestExact() {
+  const TileShape t = GetTileShape();
+  for (testing::GemmTileTester tester : Testers()) {
+    for (int64_t k : {int64_t{1}, int64_t{31}, int64_t{259}, int64_t{1000}}) {
+      for (int64_t m : {int64_t{1}, t.mr}) {
+        for (int64_t n : {int64_t{1}, t.nr}) {
+          tester.m(m).n(n).k(k).data(testing::Data::kIntegers);
+          EXPECT_TRUE(tester.bias(true).accumulate(false).Test());
+          EXPECT_TRUE(tester.bias(false).accumulate(true).Test());
+        }
+      }
+    }
+  }
+}
+
+// Indirect tiles: K in several runs (the run boundaries must not disturb
+// the accumulation), some (run, row) pointers at a zero row.
+void TestIgemmRuns() {
+  const TileShape t = GetTileShape();
+  testing::GemmTileTester tester = Testers()[1];
+  for (int64_t k : {int64_t{2}, int64_t{9}, int64_t{27}, int64_t{147}, int64_t{576}}) {
+    for (int64_t runs : {int64_t{2}, int64_t{3}, int64_t{7}, int64_t{49}}) {
+      if (runs > k) continue;
+      for (bool padding : {false, true}) {
+        for (int64_t m : {int64_t{1}, t.mr > 1 ? t.mr - 1 : 1, t.mr}) {
+          EXPECT_TRUE(tester.m(m).n(t.nr).k(k).runs(runs).padding(padding).Test());
+          EXPECT_TRUE(tester.m(m).n(t.lanes > 1 ? t.lanes - 1 : 1).k(k).runs(runs)
+                          .padding(padding).accumulate(true).Test());
+          EXPECT_TRUE(tester.m(m).n(t.nr).k(k).runs(runs).padding(padding).accumulate(false)
+                          .bias(true).data(testing::Data::kIntegers).Test());
+          tester.bias(false).data(testing::Data::kRandom);
+        }
+      }
+    }
+  }
+}
+
+void TestShape() {
+  const TileShape t = GetTileShape();
   EXPECT_EQ(t.nr, t.nv * t.lanes);
-  EXPECT_EQ(0, t.mc % t.mr) << t.kernel;
-  EXPECT_EQ(0, t.nc % t.nr) << t.kernel;
-  EXPECT_GE(t.kc, 1);
+  EXPECT_EQ(t.mr, static_cast<int64_t>(kTileRows));
+  EXPECT_GE(t.ku, 1);
+  char id[48];
+  TileId("gemm", id, sizeof(id));
   EXPECT_EQ(std::string("f32_gemm_") + std::to_string(t.mr) + "x" + std::to_string(t.nv) +
                 "v__" + TargetSuffix(),
-            t.kernel);
+            id);
 }
 
 }  // namespace HWY_NAMESPACE
@@ -113,7 +161,8 @@ HWY_EXPORT_AND_TEST_P(GemmTileTest, TestDepths);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestStrides);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestBiasAndAccumulate);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestExact);
-HWY_EXPORT_AND_TEST_P(GemmTileTest, TestConfig);
+HWY_EXPORT_AND_TEST_P(GemmTileTest, TestIgemmRuns);
+HWY_EXPORT_AND_TEST_P(GemmTileTest, TestShape);
 }  // namespace
 }  // namespace convkit
 #endif

@@ -1,7 +1,7 @@
 // The input packers of every target against their plain-loop twins, bit for
 // bit: im2col over borders, strides, dilations, groups and K blocks that
-// start and end inside a tap; the 1x1 row packer; and the weight packers
-// at each target's NR. Re-included per target; names end in /<TARGET>.
+// start and end inside a tap; the direct GEMM's indirection against the
+// same formula; and the weight packers at each target's NR. Re-included per target; names end in /<TARGET>.
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "tests/pack_test.cc"
@@ -13,6 +13,7 @@
 
 #include "hwy/highway.h"
 #include "lib/common/checked.h"
+#include "lib/conv/direct_gemm-inl.h"
 #include "lib/gemm/tile-inl.h"
 #include "lib/pack/im2col-inl.h"
 #include "lib/pack/panels.h"
@@ -88,17 +89,80 @@ void TestIm2col() {
   }
 }
 
-void TestRows() {
-  const Conv2dDesc d = testing::Spec("n=2,h=5,w=7,ci=12,co=4,k=1x1,g=3");
-  const ConvGeometry geo = MakeGeometry(d);
-  std::vector<float> x(static_cast<size_t>(geo.m * geo.cin));
-  testing::FillRandom(x.data(), static_cast<int64_t>(x.size()), 6);
-  for (int64_t g = 0; g < geo.groups; ++g) {
-    for (int64_t m0 : {0, 1, 9}) {
-      for (int64_t k0 : {0, 1, 3}) {
-        const int64_t kc = geo.k - k0;
-        ComparePack(geo, x.data(), g, m0, geo.m - m0, k0, kc, &PackRowsToPanels<kTileRows, kTileKU>,
-                    ref::PackRowsToPanels, "rows");
+// The direct GEMM's indirection (direct_gemm.h) against the im2col formula:
+// for every tile, its runs cover the K block in order, every pointer reads
+// A's entries (inside the input buffer, or the zero row for padding), and
+// rows past the block point at the zero row.
+void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int64_t g,
+                      int64_t m0, int64_t mc, int64_t k0, int64_t kc, const std::string& what) {
+  constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
+  const int64_t bytes = DirectWorkspaceBytes(geo, kMR, mc, kc);
+  std::vector<int64_t> ws(static_cast<size_t>(bytes / 8 + 8), -7);
+  BuildIndirection(geo, x.data(), g, m0, mc, k0, kc, ws.data());
+  ASSERT_EQ(-7, ws[static_cast<size_t>(bytes / 8)]) << what << ": wrote past the workspace";
+  const int64_t max_runs = MaxRuns(geo, kc), tiles = DivCeil(mc, kMR);
+  const float* const* ptrs = reinterpret_cast<const float* const*>(ws.data() + tiles * (1 + max_runs));
+  const float* lo = x.data();
+  const float* hi = x.data() + x.size();
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t* len = ws.data() + t * (1 + max_runs);
+    ASSERT_GE(len[0], 1) << what;
+    ASSERT_LE(len[0], max_runs) << what;
+    int64_t p = 0;
+    for (int64_t r = 0; r < len[0]; ++r) {
+      const int64_t run = len[1 + r];
+      ASSERT_GE(run, 1) << what;
+      ASSERT_LE(run, kMaxRun) << what;
+      for (int64_t i = 0; i < kMR; ++i) {
+        const float* a = ptrs[(t * max_runs + r) * kMR + i];
+        const int64_t row = t * kMR + i;
+        if (row >= mc || a == kZeroRow) {
+          ASSERT_EQ(kZeroRow, a) << what << " tile " << t << " run " << r << " row " << i;
+          if (row >= mc) continue;
+        } else {
+          ASSERT_TRUE(a >= lo && a + run <= hi) << what << ": pointer outside the input";
+        }
+        for (int64_t q = 0; q < run; ++q) {
+          const float want = ref::Im2colAt(geo, x.data(), g, m0 + row, k0 + p + q);
+          ASSERT_EQ(want, a[q]) << what << " m0=" << m0 << " k0=" << k0 << " kc=" << kc
+                                << " tile " << t << " run " << r << " row " << i << " p " << p + q;
+        }
+      }
+      p += run;
+    }
+    ASSERT_EQ(kc, p) << what << ": runs do not cover the K block";
+  }
+}
+
+void TestIndirection() {
+  for (const char* spec : {
+           "n=2,h=5,w=6,ci=3,co=4,k=3x3",
+           "n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1",
+           "n=1,h=9,w=11,ci=3,co=4,k=7x7,s=2,p=3",  // first layer: merged kernel rows
+           "n=1,h=7,w=9,ci=5,co=2,k=3x2,s=2x3,p=1:2:0:3",
+           "n=1,h=9,w=9,ci=4,co=2,k=3x3,d=2,p=2",
+           "n=1,h=9,w=9,ci=4,co=2,k=3x3,d=1x2,p=2",
+           "n=3,h=4,w=4,ci=6,co=6,k=3x3,g=3,p=1",
+           "n=1,h=3,w=3,ci=2,co=2,k=3x3,p=4:5:3:6,s=2",  // padding > kernel
+           "n=2,h=5,w=7,ci=12,co=4,k=1x1,g=3",
+           "n=1,h=7,w=7,ci=16,co=8,k=1x1,s=2",
+           "n=1,h=4,w=5,ci=1,co=3,k=5x5,p=2",  // Cg = 1: one float per tap
+           "n=1,h=3,w=4,ci=1500,co=3,k=2x2,p=1",  // taps longer than kMaxRun
+       }) {
+    const ConvGeometry geo = MakeGeometry(testing::Spec(spec));
+    std::vector<float> x(static_cast<size_t>(geo.n * geo.h * geo.w * geo.cin));
+    testing::FillRandom(x.data(), static_cast<int64_t>(x.size()), 6);
+    const int64_t mr = static_cast<int64_t>(kTileRows);
+    for (int64_t g = 0; g < geo.groups; ++g) {
+      CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, spec);
+      for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
+        for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
+          if (m0 >= geo.m || k0 >= geo.k) continue;
+          const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
+          for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
+            CheckIndirection(geo, x, g, m0, mc, k0, kc, spec);
+          }
+        }
       }
     }
   }
@@ -107,7 +171,7 @@ void TestRows() {
 // Weight packers at this target's NR: every panel entry against the formula
 // in panels.h.
 void TestWeights() {
-  const TileConfig t = GetTileConfig();
+  const TileShape t = GetTileShape();
   for (const char* spec : {"n=1,h=5,w=5,ci=6,co=10,k=3x2,g=2",
                            "n=1,h=5,w=5,ci=3,co=37,k=1x1",
                            "n=1,h=5,w=5,ci=4,co=4,k=3x3,g=4"}) {
@@ -157,7 +221,7 @@ namespace convkit {
 namespace {
 CONVKIT_BEFORE_KERNEL_TEST(PackTest);
 HWY_EXPORT_AND_TEST_P(PackTest, TestIm2col);
-HWY_EXPORT_AND_TEST_P(PackTest, TestRows);
+HWY_EXPORT_AND_TEST_P(PackTest, TestIndirection);
 HWY_EXPORT_AND_TEST_P(PackTest, TestWeights);
 }  // namespace
 }  // namespace convkit

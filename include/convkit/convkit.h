@@ -134,21 +134,28 @@ CONVKIT_API std::string FormatShapeSpec(const Conv2dDesc& desc);
 // ---------------------------------------------------------------------------
 // Algorithms, targets and options
 
-// Algorithms, in the order kAuto tries them (first applicable wins).
+// Algorithms. kAuto picks, among the automatic ones that apply, the one the
+// library's cost model expects to be fastest for the shape on the chosen
+// target (README, "Design"); the others run when asked for by name.
 enum class Algorithm : int {
   kAuto = 0,
   kDepthwise,    // groups == in_channels == out_channels: direct NHWC kernel,
                  // vectorized over channels
-  kGemm1x1,      // 1x1, stride 1, no padding: the input is the GEMM's A matrix
+  kDirectGemm,   // any shape: GEMM reading the input in place through row
+                 // pointers (indirect GEMM), no copy of the input
   kIm2colGemm,   // any shape: im2col packed a cache block at a time + GEMM
   kShiftedGemm,  // any shape: one GEMM per kernel tap on the shifted input
                  // (the notebooks' second method); never chosen by kAuto
   kNaive,        // the direct 7-deep loop in float; never chosen by kAuto
 };
-// "auto", "depthwise", "gemm_1x1", "im2col_gemm", "shifted_gemm", "naive".
+// "auto", "depthwise", "direct_gemm", "im2col_gemm", "shifted_gemm",
+// "naive".
 CONVKIT_API const char* AlgorithmName(Algorithm algorithm);
 // Parses the names above; returns false for an unknown name.
 CONVKIT_API bool ParseAlgorithm(const std::string& name, Algorithm* algorithm);
+// The algorithms that can run desc (automatic or not), in the library's
+// table order; empty for an invalid descriptor.
+CONVKIT_API std::vector<Algorithm> ApplicableAlgorithms(const Conv2dDesc& desc);
 
 // SIMD targets are Highway's: on x86 "AVX3" (AVX-512), "AVX2", "SSE4",
 // "SSSE3" and the portable fallback ("SCALAR" with g++ 12, "EMU128" with
@@ -193,7 +200,7 @@ struct Options {
 // What will run, as chosen by the plan.
 struct PlanInfo {
   std::string algorithm;  // AlgorithmName() of the chosen algorithm
-  std::string kernel;     // e.g. "f32_gemm_14x2v__avx3", "f32_dwconv_4v__avx2"
+  std::string kernel;     // e.g. "f32_igemm_6x2v__avx2", "f32_dwconv_4v__avx2"
   std::string target;     // Highway target name, e.g. "AVX3"
   int64_t mr = 0, nr = 0;            // register tile (GEMM algorithms)
   int64_t mc = 0, kc = 0, nc = 0;    // cache blocks (GEMM algorithms)
@@ -218,10 +225,13 @@ CONVKIT_API Status QueryPlan(const Conv2dDesc& desc, const Options& options,
 //
 // Memory: Create allocates the packed weights (about the weights' size, padded
 // to the register tile). Forward needs a workspace of WorkspaceBytes(threads)
-// bytes: one packed block of the im2col matrix (at most MC x KC floats, a few
-// hundred KiB; see PlanInfo) per thread, none for the depthwise and naive
-// algorithms. Either pass one, or let Forward allocate it (one allocation per
-// call, freed on return). Nothing else is allocated per call.
+// bytes per call, whatever the batch: per thread, the row pointers of one
+// MC x KC block (direct_gemm: a few KiB to a few hundred KiB) or one packed
+// block of the im2col matrix (im2col_gemm, shifted_gemm: at most MC x KC
+// floats, see PlanInfo); none for the depthwise and naive algorithms. Either
+// pass one, or let Forward provide it: on its stack when it is at most
+// 16 KiB, else one allocation per call, freed on return. Nothing else is
+// allocated per call.
 class CONVKIT_API Conv2d {
  public:
   // weights: HWIO, Sizes(desc).weights floats. bias: out_channels floats,
@@ -236,7 +246,8 @@ class CONVKIT_API Conv2d {
 
   // input: Sizes().input floats (NHWC); output: Sizes().output floats (NHWC).
   // The output must not overlap the input. threads: as Options::threads
-  // (0 = the operator's setting). Allocates the workspace for this call.
+  // (0 = the operator's setting). Provides the workspace for this call (on
+  // the stack up to 16 KiB, else allocated).
   // With batch 0 nothing is read or written and the pointers may be null.
   Status Forward(const float* input, float* output, int threads = 0) const;
 

@@ -1,5 +1,6 @@
-// The public operator and one-shot call: validate -> plan -> pack -> run.
-// Everything that can fail is checked before the first write to the output.
+// The public operator and one-shot call: plan (validate, choose the row and
+// target) -> pack the parameters -> per call, partition and run. Everything
+// that can fail is checked before the first write to the output.
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -10,10 +11,13 @@
 #include "lib/common/aligned.h"
 #include "lib/common/checked.h"
 #include "lib/conv/plan.h"
-#include "lib/pack/panels.h"
 
 namespace convkit {
 namespace {
+
+// Forward keeps workspaces up to this size on its own stack instead of
+// allocating them (small layers: the indirection of a few hundred rows).
+constexpr size_t kStackWorkspace = 16 * 1024;
 
 Status Invalid(const std::string& field, const std::string& why) {
   return Status(StatusCode::kInvalidArgument, field, "convkit: " + field + " " + why);
@@ -35,22 +39,10 @@ bool Overlaps(const void* a, int64_t na, const void* b, int64_t nb) {
 
 int64_t Bytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(float)); }
 
-Status CheckThreads(int threads) {
-  if (threads < 0) {
-    return Invalid("threads", "= " + std::to_string(threads) +
-                                  ": must be >= 0 (0 = OpenMP's default)");
-  }
+Status CheckBias(const Conv2dDesc& desc, const float* bias) {
+  if (desc.has_bias && bias == nullptr) return Invalid("bias", "is null but has_bias is true");
+  if (!desc.has_bias && bias != nullptr) return Invalid("bias", "is given but has_bias is false");
   return Status();
-}
-
-// Validated descriptor + options -> plan (algorithm, target, tile).
-Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan) {
-  Status s = Validate(desc);
-  if (!s.ok()) return s;
-  if (!(s = CheckThreads(options.threads)).ok()) return s;
-  plan->geo = MakeGeometry(desc);
-  if (!(s = ChooseAlgorithm(plan->geo, options.algorithm, plan)).ok()) return s;
-  return ChooseTarget(options.max_target, plan);
 }
 
 }  // namespace
@@ -63,9 +55,33 @@ struct Conv2d::Impl {
   AlignedFloats weights;
   AlignedFloats bias;
 
+  // Packs the parameters for an already made plan.
+  Status Init(const Conv2dDesc& d, const Plan& p, const float* w, const float* b,
+              int options_threads);
   Status Run(const float* input, float* output, void* workspace,
              size_t workspace_bytes, bool own_workspace, int threads) const;
 };
+
+Status Conv2d::Impl::Init(const Conv2dDesc& d, const Plan& p, const float* w,
+                          const float* b, int options_threads) {
+  desc = d;
+  plan = p;
+  threads = options_threads;
+  int64_t w_floats = 0, b_floats = 0;
+  Status s = PackedSizes(plan, &w_floats, &b_floats);
+  if (!s.ok()) return s;
+  weights = AllocateFloats(static_cast<size_t>(w_floats));
+  if (!weights) return OutOfMemory("packed weights", Bytes(w_floats));
+  if (b_floats > 0) {
+    bias = AllocateFloats(static_cast<size_t>(b_floats));
+    if (!bias) return OutOfMemory("packed bias", Bytes(b_floats));
+  }
+  PackParameters(plan, w, b, weights.get(), bias.get());
+  plan.weights = weights.get();
+  plan.bias = bias.get();
+  info = MakePlanInfo(plan, threads);
+  return Status();
+}
 
 Conv2d::Conv2d(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Conv2d::~Conv2d() = default;
@@ -74,62 +90,14 @@ Status Conv2d::Create(const Conv2dDesc& desc, const float* weights,
                       const float* bias, const Options& options,
                       std::unique_ptr<Conv2d>* op) {
   if (op == nullptr) return Invalid("op", "is null");
-  std::unique_ptr<Impl> impl(new (std::nothrow) Impl);
-  if (!impl) return OutOfMemory("operator", sizeof(Impl));
-  Status s = MakePlan(desc, options, &impl->plan);
+  Plan plan;
+  Status s = MakePlan(desc, options, &plan);
   if (!s.ok()) return s;
   if (weights == nullptr) return Invalid("weights", "is null");
-  if (desc.has_bias && bias == nullptr) {
-    return Invalid("bias", "is null but has_bias is true");
-  }
-  if (!desc.has_bias && bias != nullptr) {
-    return Invalid("bias", "is given but has_bias is false");
-  }
-  impl->desc = desc;
-  impl->threads = options.threads;
-  Plan& plan = impl->plan;
-  const ConvGeometry& g = plan.geo;
-
-  // Pack the parameters into the chosen algorithm's layout.
-  int64_t w_floats = 0, b_floats = 0;
-  if (IsGemmAlgorithm(plan.algorithm)) {
-    const int64_t nr = plan.tile.nr;
-    plan.b_panels = DivCeil(g.ng, nr);
-    int64_t per_group = 0;
-    if (!CheckedMul(plan.b_panels * nr, g.k, &per_group) ||
-        !CheckedMul(per_group, g.groups, &w_floats) || w_floats > INT64_MAX / 8) {
-      return Invalid("weights", "are too large once padded to the register tile");
-    }
-    b_floats = g.has_bias ? PackedBiasFloats(g, nr) : 0;
-  } else if (plan.algorithm == Algorithm::kDepthwise) {
-    plan.dw_cpad = DepthwisePaddedChannels(g, plan.tile.lanes);
-    w_floats = plan.dw_cpad * g.taps;
-    b_floats = g.has_bias ? plan.dw_cpad : 0;
-  } else {
-    w_floats = g.taps * g.cg * g.cout;
-    b_floats = g.has_bias ? g.cout : 0;
-  }
-  impl->weights = AllocateFloats(static_cast<size_t>(w_floats));
-  if (!impl->weights) return OutOfMemory("packed weights", Bytes(w_floats));
-  if (b_floats > 0) {
-    impl->bias = AllocateFloats(static_cast<size_t>(b_floats));
-    if (!impl->bias) return OutOfMemory("packed bias", Bytes(b_floats));
-  }
-  if (IsGemmAlgorithm(plan.algorithm)) {
-    PackWeightsHwioToPanels(g, plan.tile.nr, weights, impl->weights.get());
-    if (g.has_bias) PackBiasToPanels(g, plan.tile.nr, bias, impl->bias.get());
-  } else if (plan.algorithm == Algorithm::kDepthwise) {
-    PackDepthwiseWeights(g, plan.tile.lanes, weights, impl->weights.get());
-    if (g.has_bias) PackDepthwiseBias(g, plan.tile.lanes, bias, impl->bias.get());
-  } else {
-    std::memcpy(impl->weights.get(), weights, static_cast<size_t>(Bytes(w_floats)));
-    if (g.has_bias) {
-      std::memcpy(impl->bias.get(), bias, static_cast<size_t>(Bytes(b_floats)));
-    }
-  }
-  plan.weights = impl->weights.get();
-  plan.bias = impl->bias.get();
-  impl->info = MakePlanInfo(plan, options.threads);
+  if (!(s = CheckBias(desc, bias)).ok()) return s;
+  std::unique_ptr<Impl> impl(new (std::nothrow) Impl);
+  if (!impl) return OutOfMemory("operator", sizeof(Impl));
+  if (!(s = impl->Init(desc, plan, weights, bias, options.threads)).ok()) return s;
   std::unique_ptr<Conv2d> created(new (std::nothrow) Conv2d(std::move(impl)));
   if (!created) return OutOfMemory("operator", sizeof(Conv2d));
   *op = std::move(created);
@@ -139,8 +107,10 @@ Status Conv2d::Create(const Conv2dDesc& desc, const float* weights,
 Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
                          size_t workspace_bytes, bool own_workspace,
                          int call_threads) const {
-  Status s = CheckThreads(call_threads);
-  if (!s.ok()) return s;
+  if (call_threads < 0) {
+    return Invalid("threads", "= " + std::to_string(call_threads) +
+                                  ": must be >= 0 (0 = OpenMP's default)");
+  }
   if (desc.batch == 0) return Status();  // nothing to read or write
   if (input == nullptr) return Invalid("input", "is null");
   if (output == nullptr) return Invalid("output", "is null");
@@ -152,12 +122,15 @@ Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
   }
   const Partition part = MakePartition(plan, call_threads > 0 ? call_threads : threads);
   const size_t need = WorkspaceBytesFor(plan, part.threads);
+  alignas(64) char stack[kStackWorkspace];
   AlignedFloats owned;
   if (own_workspace) {
-    if (need > 0) {
+    if (need > sizeof(stack)) {
       owned = AllocateFloats(need / sizeof(float));
       if (!owned) return OutOfMemory("workspace", need);
       workspace = owned.get();
+    } else {
+      workspace = stack;
     }
   } else if (need > 0) {
     if (workspace == nullptr) return Invalid("workspace", "is null");
@@ -171,11 +144,7 @@ Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
       return Invalid("workspace", "overlaps the input or the output");
     }
   }
-  if (plan.algorithm == Algorithm::kNaive) {
-    RunNaive(plan, part, input, output);
-  } else {
-    RunPlan(plan, part, input, output, need > 0 ? AlignUp(workspace) : nullptr);
-  }
+  RunPlan(plan, part, input, output, need > 0 ? workspace : nullptr);
   return Status();
 }
 
@@ -208,6 +177,7 @@ Status Conv2dForward(const Conv2dDesc& desc, const float* input,
   if (input == nullptr) return Invalid("input", "is null");
   if (weights == nullptr) return Invalid("weights", "is null");
   if (output == nullptr) return Invalid("output", "is null");
+  if (!(s = CheckBias(desc, bias)).ok()) return s;
   const TensorSizes sizes = Sizes(desc);
   const int64_t out_bytes = Bytes(sizes.output);
   if (Overlaps(output, out_bytes, input, Bytes(sizes.input))) {
@@ -219,9 +189,10 @@ Status Conv2dForward(const Conv2dDesc& desc, const float* input,
   if (Overlaps(output, out_bytes, bias, Bytes(sizes.bias))) {
     return Invalid("output", "overlaps the bias");
   }
-  std::unique_ptr<Conv2d> op;
-  if (!(s = Conv2d::Create(desc, weights, bias, options, &op)).ok()) return s;
-  return op->Forward(input, output);
+  // The operator, on the stack: Create + Forward without a second plan.
+  Conv2d::Impl impl;
+  if (!(s = impl.Init(desc, plan, weights, bias, options.threads)).ok()) return s;
+  return impl.Run(input, output, nullptr, 0, /*own_workspace=*/true, options.threads);
 }
 
 Status QueryPlan(const Conv2dDesc& desc, const Options& options, PlanInfo* info) {

@@ -16,6 +16,7 @@
 
 #include "hwy/highway.h"
 #include "lib/common/geometry.h"
+#include "lib/conv/plan.h"
 #include "lib/gemm/tile-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -147,7 +148,7 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 // multiple of Lanes). wd/bias: packed as in panels.h (bias may be null).
 // Pixels whose taps are all inside the input horizontally go four at a time
 // (whole channel vectors); the borders and the channel tail one at a time.
-HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
+inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const float* HWY_RESTRICT x,
                                 const float* HWY_RESTRICT wd, int64_t cpad,
                                 const float* HWY_RESTRICT bias, float* y,
@@ -194,6 +195,13 @@ HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
       }
     }
   }
+}
+
+// One task: output rows [m0, m1) of the N * OH, channels [n0, n1).
+inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const float* x,
+                                float* y, void* /*ws*/) {
+  DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, plan.bias, y, task.m0, task.m1,
+                task.n0, task.n1);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -1,9 +1,7 @@
-// The naive algorithm: the notebooks' direct loop, in float, parallel over the
-// partition's tasks. The last entry of the algorithm list; a baseline for
+// The naive algorithm: the notebooks' direct loop, in float, one task of the
+// partition at a time. The last row of the algorithm table; a baseline for
 // convkit-perf and a cross-check for the tests, never chosen automatically.
-#include <algorithm>
-
-#include "lib/common/threads.h"
+// Plain C++: every target's kernel table points at the same function.
 #include "lib/conv/plan.h"
 
 namespace convkit {
@@ -38,19 +36,8 @@ void NaiveRows(const ConvGeometry& g, const float* x, const float* w,
 
 }  // namespace
 
-void RunNaive(const Plan& plan, const Partition& part, const float* x, float* y) {
-  const ConvGeometry& g = plan.geo;
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(part.threads) schedule(dynamic, 1) if (part.threads > 1)
-#endif
-  for (int64_t t = 0; t < part.tasks; ++t) {
-    const int64_t mi = t / part.n_tasks, ni = t % part.n_tasks;
-    const int64_t r0 = mi * part.m_chunk;
-    const int64_t r1 = std::min(r0 + part.m_chunk, g.n * g.oh);
-    const int64_t c0 = ni * part.n_chunk;
-    const int64_t c1 = std::min(c0 + part.n_chunk, g.cout);
-    NaiveRows(g, x, plan.weights, plan.bias, y, r0, r1, c0, c1);
-  }
+void NaiveTask(const Plan& plan, const Task& task, const float* x, float* y, void* /*ws*/) {
+  NaiveRows(plan.geo, x, plan.weights, plan.bias, y, task.m0, task.m1, task.n0, task.n1);
 }
 
 }  // namespace convkit

@@ -1,168 +1,367 @@
-// Planning: the ordered algorithm list, the target, the work split. Compiled
-// once (no SIMD); the per-target code only executes what is decided here.
+// Planning: the algorithm table, the blocking, the work split, and the one
+// loop that runs a partition. Compiled once (no SIMD); per-target code only
+// executes what is decided here.
 #include "lib/conv/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "lib/common/aligned.h"
+#include "lib/common/cache.h"
 #include "lib/common/checked.h"
 #include "lib/common/threads.h"
+#include "lib/conv/direct_gemm.h"
 #include "lib/dispatch/targets.h"
+#include "lib/pack/panels.h"
 
 namespace convkit {
 namespace {
 
+// ---------------------------------------------------------------------------
+// Shape tests
+
 bool IsDepthwise(const ConvGeometry& g) {
   return g.groups == g.cin && g.groups == g.cout;
 }
-bool Is1x1Dense(const ConvGeometry& g) {
-  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 &&
-         g.pb == 0 && g.pl == 0 && g.pr == 0;
-}
 bool Always(const ConvGeometry&) { return true; }
 
-struct AlgorithmEntry {
-  Algorithm id;
-  bool (*applies)(const ConvGeometry&);
-  bool automatic;  // may kAuto pick it?
+// ---------------------------------------------------------------------------
+// Cost model for kAuto, in units of one FMA lane (one multiply-add of one
+// float in a vector register): a tile runs at about one unit per lane per
+// FMA slot, so costs compare directly across algorithms of one target. The
+// constants are per-element costs measured relative to the tile loop with
+// convkit-perf --algos (docs/perf/).
+
+// Multiply-adds the register tiles execute: every output column is padded to
+// whole vectors.
+double TileLanes(const ConvGeometry& g, const TileShape& t) {
+  return static_cast<double>(g.groups) * static_cast<double>(g.m) *
+         static_cast<double>(g.k) * static_cast<double>(RoundUp(g.ng, t.lanes));
+}
+
+// Copying one float of A into a panel (a 16- or 32-byte move per KU floats,
+// plus the row bookkeeping), per pass over N.
+constexpr double kPackPerFloat = 2.0;
+// Starting one run of contiguous channels: per row of a packed panel, or per
+// MR-row tile of the indirect GEMM (load MR pointers, restart the k loop).
+constexpr double kRunStart = 24.0;
+// The indirect GEMM reads A rows in place; when their stride is a multiple of
+// 4 KiB the MR rows fall into the same L1 sets and alias with the C stores
+// (4K aliasing), which measured up to ~30% slower than packed A.
+constexpr double kAliasPenalty = 1.4;
+
+// Runs of contiguous channels per row of A: a tap each, or a whole kernel row
+// when the taps of a kernel row are adjacent in memory (one group, no
+// horizontal dilation) and not cut by padding (most rows of large images).
+double RunsPerRow(const ConvGeometry& g) {
+  const bool merge = g.groups == 1 && g.dw == 1 && g.kw > 1;
+  return static_cast<double>(merge ? g.kh : g.taps);
+}
+
+double Im2colCost(const ConvGeometry& g, const KernelTable& kt) {
+  const TileShape& t = kt.gemm;
+  const Blocking b = PackedBlocking(g, t);
+  const double passes = static_cast<double>(DivCeil(g.ng, b.nc));
+  const double a = static_cast<double>(g.groups) * static_cast<double>(g.m);
+  return TileLanes(g, t) +
+         passes * a * (static_cast<double>(g.k) * kPackPerFloat + RunsPerRow(g) * kRunStart);
+}
+
+double DirectCost(const ConvGeometry& g, const KernelTable& kt) {
+  const TileShape& t = kt.gemm;
+  const double tiles = static_cast<double>(g.groups) *
+                       static_cast<double>(DivCeil(g.m, t.mr)) *
+                       static_cast<double>(DivCeil(g.ng, t.nr));
+  const bool aliased = (g.sw * g.cin * static_cast<int64_t>(sizeof(float))) % 4096 == 0;
+  return TileLanes(g, t) * (aliased ? kAliasPenalty : 1.0) +
+         tiles * RunsPerRow(g) * kRunStart;
+}
+
+double DepthwiseCost(const ConvGeometry& g, const KernelTable& kt) {
+  // One FMA per output channel vector per tap.
+  return static_cast<double>(g.m) * static_cast<double>(RoundUp(g.cout, kt.dw_lanes)) *
+         static_cast<double>(g.taps);
+}
+
+double NotAutomatic(const ConvGeometry&, const KernelTable&) { return INFINITY; }
+
+// ---------------------------------------------------------------------------
+// Workspaces (bytes per thread, multiples of 64)
+
+int64_t Bytes64(int64_t bytes) { return RoundUp(bytes, 64); }
+
+// One packed A block: MC rows (rounded to MR) by KC (rounded to KU).
+int64_t PackedBlockBytes(const Plan& p, int64_t depth) {
+  const TileShape& t = p.kernels->gemm;
+  const int64_t rows = RoundUp(std::min(p.blocks.mc, std::max<int64_t>(p.geo.m, 1)), t.mr);
+  return Bytes64(rows * RoundUp(std::min(p.blocks.kc, depth), t.ku) *
+                 static_cast<int64_t>(sizeof(float)));
+}
+int64_t Im2colWorkspace(const Plan& p) { return PackedBlockBytes(p, p.geo.k); }
+// The shifted GEMMs' blocks never span taps.
+int64_t ShiftedWorkspace(const Plan& p) { return PackedBlockBytes(p, p.geo.cg); }
+int64_t DirectWorkspace(const Plan& p) {
+  return Bytes64(DirectWorkspaceBytes(p.geo, p.kernels->gemm.mr,
+                                      std::min(p.blocks.mc, RoundUp(p.geo.m, p.kernels->gemm.mr)),
+                                      p.blocks.kc));
+}
+int64_t NoWorkspace(const Plan&) { return 0; }
+
+const std::vector<AlgorithmRow> kTable = {
+    {Algorithm::kDepthwise, "depthwise", true, IsDepthwise,
+     "groups == in_channels == out_channels", DepthwiseCost, WeightLayout::kDepthwise,
+     Split::kRows, nullptr, NoWorkspace, &KernelTable::depthwise, &KernelTable::dw_id},
+    {Algorithm::kDirectGemm, "direct_gemm", true, Always, "", DirectCost,
+     WeightLayout::kGemmPanels, Split::kGemm, DirectBlocking, DirectWorkspace, &KernelTable::direct_gemm,
+     &KernelTable::igemm_id},
+    {Algorithm::kIm2colGemm, "im2col_gemm", true, Always, "", Im2colCost,
+     WeightLayout::kGemmPanels, Split::kGemm, PackedBlocking, Im2colWorkspace, &KernelTable::im2col_gemm,
+     &KernelTable::gemm_id},
+    {Algorithm::kShiftedGemm, "shifted_gemm", false, Always, "", NotAutomatic,
+     WeightLayout::kGemmPanels, Split::kGemm, PackedBlocking, ShiftedWorkspace, &KernelTable::shifted_gemm,
+     &KernelTable::gemm_id},
+    {Algorithm::kNaive, "naive", false, Always, "", NotAutomatic, WeightLayout::kHwio,
+     Split::kRows, nullptr, NoWorkspace, &KernelTable::naive, &KernelTable::naive_id},
 };
 
-// In priority order (oneDNN's convolution list style): the first automatic
-// entry that applies wins; the reference-like entries close the list.
-constexpr AlgorithmEntry kAlgorithms[] = {
-    {Algorithm::kDepthwise, IsDepthwise, true},
-    {Algorithm::kGemm1x1, Is1x1Dense, true},
-    {Algorithm::kIm2colGemm, Always, true},
-    {Algorithm::kShiftedGemm, Always, false},
-    {Algorithm::kNaive, Always, false},
-};
+Status Invalid(const std::string& field, const std::string& why) {
+  return Status(StatusCode::kInvalidArgument, field, "convkit: " + field + " " + why);
+}
 
 }  // namespace
 
-bool IsGemmAlgorithm(Algorithm a) {
-  return a == Algorithm::kGemm1x1 || a == Algorithm::kIm2colGemm ||
-         a == Algorithm::kShiftedGemm;
+const std::vector<AlgorithmRow>& AlgorithmTable() { return kTable; }
+
+const AlgorithmRow* FindAlgorithm(Algorithm id) {
+  for (const AlgorithmRow& r : kTable) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
 }
 
 const char* AlgorithmName(Algorithm a) {
-  switch (a) {
-    case Algorithm::kAuto:
-      return "auto";
-    case Algorithm::kDepthwise:
-      return "depthwise";
-    case Algorithm::kGemm1x1:
-      return "gemm_1x1";
-    case Algorithm::kIm2colGemm:
-      return "im2col_gemm";
-    case Algorithm::kShiftedGemm:
-      return "shifted_gemm";
-    case Algorithm::kNaive:
-      return "naive";
-  }
-  return "unknown";
+  if (a == Algorithm::kAuto) return "auto";
+  const AlgorithmRow* row = FindAlgorithm(a);
+  return row != nullptr ? row->name : "unknown";
 }
 
 bool ParseAlgorithm(const std::string& name, Algorithm* algorithm) {
-  for (Algorithm a : {Algorithm::kAuto, Algorithm::kDepthwise, Algorithm::kGemm1x1,
-                      Algorithm::kIm2colGemm, Algorithm::kShiftedGemm,
-                      Algorithm::kNaive}) {
-    if (name == AlgorithmName(a)) {
-      *algorithm = a;
+  if (name == "auto") {
+    *algorithm = Algorithm::kAuto;
+    return true;
+  }
+  for (const AlgorithmRow& r : kTable) {
+    if (name == r.name) {
+      *algorithm = r.id;
       return true;
     }
   }
   return false;
 }
 
-Status ChooseAlgorithm(const ConvGeometry& geo, Algorithm requested, Plan* plan) {
-  for (const AlgorithmEntry& e : kAlgorithms) {
-    if (requested == Algorithm::kAuto) {
-      if (e.automatic && e.applies(geo)) {
-        plan->algorithm = e.id;
-        return Status();
-      }
-    } else if (requested == e.id) {
-      if (!e.applies(geo)) {
-        return Status(StatusCode::kUnsupported, "algorithm",
-                      std::string("convkit: algorithm ") + AlgorithmName(e.id) +
-                          " does not apply to this shape (" +
-                          (e.id == Algorithm::kDepthwise
-                               ? "needs groups == in_channels == out_channels"
-                               : "needs a 1x1 kernel, stride 1, no padding") +
-                          ")");
-      }
-      plan->algorithm = e.id;
-      return Status();
-    }
+std::vector<Algorithm> ApplicableAlgorithms(const Conv2dDesc& desc) {
+  std::vector<Algorithm> out;
+  if (!Validate(desc).ok()) return out;
+  const ConvGeometry g = MakeGeometry(desc);
+  for (const AlgorithmRow& r : kTable) {
+    if (r.applies(g)) out.push_back(r.id);
   }
-  return Status(StatusCode::kInvalidArgument, "algorithm",
-                "convkit: algorithm " + std::to_string(static_cast<int>(requested)) +
-                    " is not a known Algorithm value");
+  return out;
 }
 
-Status ChooseTarget(const std::string& max_target, Plan* plan) {
-  Status s = dispatch::SelectTarget(max_target, &plan->target);
+Blocking PackedBlocking(const ConvGeometry& geo, const TileShape& t) {
+  const CacheSizes c = GetCacheSizes();
+  const int64_t f = static_cast<int64_t>(sizeof(float));
+  // KC: the B micro-panel (KC x NR) in half of L1, the other half for the
+  // A rows and C tile streaming past it; then K in equal blocks.
+  int64_t kc_max = c.l1d / 2 / (t.nr * f) / t.ku * t.ku;
+  kc_max = std::min<int64_t>(std::max<int64_t>(kc_max, 64), kMaxBlockKC);
+  const int64_t k = std::max<int64_t>(geo.k, 1);
+  const int64_t k_blocks = DivCeil(k, kc_max);
+  Blocking b;
+  b.kc = std::min(RoundUp(DivCeil(k, k_blocks), t.ku), kc_max);
+  // MC: the packed A block (MC x KC) in a quarter of L2; NC: the B block
+  // (KC x NC) in half of it.
+  b.mc = std::max<int64_t>(t.mr, c.l2 / 4 / (b.kc * f) / t.mr * t.mr);
+  b.nc = std::max<int64_t>(t.nr, c.l2 / 2 / (b.kc * f) / t.nr * t.nr);
+  return b;
+}
+
+Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
+  const CacheSizes c = GetCacheSizes();
+  const int64_t f = static_cast<int64_t>(sizeof(float));
+  const int64_t kc_max = std::max<int64_t>(256, c.l2 / 4 / (t.nr * f));
+  const int64_t k = std::max<int64_t>(geo.k, 1);
+  Blocking b;
+  b.kc = DivCeil(k, DivCeil(k, kc_max));
+  b.mc = std::max<int64_t>(t.mr, c.l2 / 4 / (b.kc * f) / t.mr * t.mr);
+  b.nc = std::max<int64_t>(t.nr, c.l2 / 2 / (b.kc * f) / t.nr * t.nr);
+  return b;
+}
+
+Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan) {
+  Status s = Validate(desc);
   if (!s.ok()) return s;
-  QueryTarget(plan->target, &plan->tile, plan->dw_kernel, sizeof(plan->dw_kernel));
-  const ConvGeometry& g = plan->geo;
-  if (IsGemmAlgorithm(plan->algorithm)) {
-    const TileConfig& t = plan->tile;
-    // One packed A block: at most MC rows (rounded to MR) by KC columns (or
-    // by one tap's Cg for the shifted GEMMs, whose blocks never span taps).
-    const int64_t rows = RoundUp(std::min(t.mc, std::max<int64_t>(g.m, 1)), t.mr);
-    const int64_t depth = std::min(
-        t.kc, plan->algorithm == Algorithm::kShiftedGemm ? g.cg : g.k);
-    plan->ws_floats = RoundUp(rows * RoundUp(depth, t.ku), 16);
-  } else {
-    plan->ws_floats = 0;
+  if (options.threads < 0) {
+    return Invalid("threads", "= " + std::to_string(options.threads) +
+                                  ": must be >= 0 (0 = OpenMP's default)");
   }
+  Plan p;
+  p.geo = MakeGeometry(desc);
+  if (!(s = dispatch::SelectTarget(options.max_target, &p.target)).ok()) return s;
+  p.kernels = &GetKernelTable(p.target);
+  const ConvGeometry& g = p.geo;
+  if (options.algorithm == Algorithm::kAuto) {
+    double best = INFINITY;
+    for (const AlgorithmRow& r : kTable) {
+      if (!r.automatic || !r.applies(g)) continue;
+      const double cost = r.cost(g, *p.kernels);
+      if (p.row == nullptr || cost < best) {
+        p.row = &r;
+        best = cost;
+      }
+    }
+  } else {
+    p.row = FindAlgorithm(options.algorithm);
+    if (p.row == nullptr) {
+      return Invalid("algorithm", "= " + std::to_string(static_cast<int>(options.algorithm)) +
+                                      ": not a known Algorithm value");
+    }
+    if (!p.row->applies(g)) {
+      return Status(StatusCode::kUnsupported, "algorithm",
+                    std::string("convkit: algorithm ") + p.row->name +
+                        " does not apply to this shape (needs " + p.row->needs + ")");
+    }
+  }
+  if (p.row->blocking != nullptr) p.blocks = p.row->blocking(g, p.kernels->gemm);
+  p.b_panels = DivCeil(g.ng, p.kernels->gemm.nr);
+  p.dw_cpad = DepthwisePaddedChannels(g, p.kernels->dw_lanes);
+  p.ws_bytes = p.row->workspace(p);
+  *plan = p;
   return Status();
 }
+
+Status PackedSizes(const Plan& p, int64_t* weight_floats, int64_t* bias_floats) {
+  const ConvGeometry& g = p.geo;
+  int64_t w = 0, b = 0;
+  switch (p.row->weights) {
+    case WeightLayout::kGemmPanels: {
+      const int64_t nr = p.kernels->gemm.nr;
+      int64_t per_group = 0;
+      if (!CheckedMul(p.b_panels * nr, g.k, &per_group) ||
+          !CheckedMul(per_group, g.groups, &w) || w > INT64_MAX / 8) {
+        return Invalid("weights", "are too large once padded to the register tile");
+      }
+      b = g.has_bias ? PackedBiasFloats(g, nr) : 0;
+      break;
+    }
+    case WeightLayout::kDepthwise:
+      w = p.dw_cpad * g.taps;
+      b = g.has_bias ? p.dw_cpad : 0;
+      break;
+    case WeightLayout::kHwio:
+      w = g.taps * g.cg * g.cout;
+      b = g.has_bias ? g.cout : 0;
+      break;
+  }
+  *weight_floats = w;
+  *bias_floats = b;
+  return Status();
+}
+
+void PackParameters(const Plan& p, const float* weights, const float* bias,
+                    float* packed_weights, float* packed_bias) {
+  const ConvGeometry& g = p.geo;
+  switch (p.row->weights) {
+    case WeightLayout::kGemmPanels:
+      PackWeightsHwioToPanels(g, p.kernels->gemm.nr, weights, packed_weights);
+      if (g.has_bias) PackBiasToPanels(g, p.kernels->gemm.nr, bias, packed_bias);
+      break;
+    case WeightLayout::kDepthwise:
+      PackDepthwiseWeights(g, p.kernels->dw_lanes, weights, packed_weights);
+      if (g.has_bias) PackDepthwiseBias(g, p.kernels->dw_lanes, bias, packed_bias);
+      break;
+    case WeightLayout::kHwio:
+      std::memcpy(packed_weights, weights,
+                  static_cast<size_t>(g.taps * g.cg * g.cout) * sizeof(float));
+      if (g.has_bias) {
+        std::memcpy(packed_bias, bias, static_cast<size_t>(g.cout) * sizeof(float));
+      }
+      break;
+  }
+}
+
+namespace {
+
+// Relative cost of one task of rows x cols outputs (per unit of K): the
+// multiply-adds plus the A rows and B columns it has to bring into its core's
+// caches, which tasks sharing neither read again.
+double TaskCost(int64_t rows, int64_t cols) {
+  return static_cast<double>(rows) * static_cast<double>(cols) +
+         8.0 * static_cast<double>(rows + cols);
+}
+
+}  // namespace
 
 Partition MakePartition(const Plan& plan, int requested) {
   const ConvGeometry& g = plan.geo;
   Partition p;
-  // Threads the call could use; the final count is bounded by the tasks.
-  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.cout) *
-                       static_cast<double>(g.k);
-  const int want = ResolveThreads(requested, INT64_MAX, flops);
   if (g.m == 0) {  // batch 0: nothing to do
     p.threads = 1;
     return p;
   }
-  if (IsGemmAlgorithm(plan.algorithm)) {
-    const TileConfig& t = plan.tile;
-    // Rows first (batch and output rows: M is (n, oh, ow)), in MC blocks,
-    // smaller (down to MR) when that leaves threads idle.
-    p.m_chunk = std::min(t.mc, RoundUp(g.m, t.mr));
+  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.cout) *
+                       static_cast<double>(g.k);
+  const int want = ResolveThreads(requested, INT64_MAX, flops);
+  if (plan.row->split == Split::kGemm) {
+    const TileShape& t = plan.kernels->gemm;
+    const int64_t units_m = DivCeil(g.m, t.mr), units_n = DivCeil(g.ng, t.nr);
+    // Candidate splits of each group's M x N into pm x pn chunks of whole
+    // tiles; the cheapest makespan wins, fewer tasks on ties. One thread (or
+    // enough groups to go round): one task per group.
+    int64_t best_pm = 1, best_pn = 1;
+    if (want > 1 && g.groups < 4 * static_cast<int64_t>(want)) {
+      double best = INFINITY;
+      const int64_t limit = 4 * static_cast<int64_t>(want);
+      for (int64_t pm = 1; pm <= std::min(units_m, limit); ++pm) {
+        for (int64_t pn = 1; pn <= std::min(units_n, limit); ++pn) {
+          if (pm * pn > limit) break;
+          const int64_t mc = DivCeil(units_m, pm) * t.mr, nc = DivCeil(units_n, pn) * t.nr;
+          const int64_t am = DivCeil(g.m, mc), an = DivCeil(g.ng, nc);
+          if (am != pm || an != pn) continue;  // same as a smaller split
+          // Dynamic scheduling hands whole tasks to free threads: the call
+          // lasts about ceil(tasks / threads) full tasks.
+          const int64_t tasks = g.groups * am * an;
+          const double span = static_cast<double>(DivCeil(tasks, want)) * TaskCost(mc, nc);
+          if (span < best * (1.0 - 1e-9)) {
+            best = span;
+            best_pm = pm;
+            best_pn = pn;
+          }
+        }
+      }
+    }
+    p.m_chunk = DivCeil(units_m, best_pm) * t.mr;
     p.m_tasks = DivCeil(g.m, p.m_chunk);
-    if (g.groups * p.m_tasks < 2 * want) {
-      const int64_t per_group = DivCeil(2 * want, g.groups);
-      p.m_chunk = std::max(t.mr, RoundUp(DivCeil(g.m, per_group), t.mr));
-      p.m_tasks = DivCeil(g.m, p.m_chunk);
-    }
-    // Then output channels, in NR multiples, when rows are too few.
-    p.n_chunk = RoundUp(g.ng, t.nr);
-    p.n_tasks = 1;
-    if (g.groups * p.m_tasks < want && g.ng > t.nr) {
-      const int64_t split = DivCeil(want, g.groups * p.m_tasks);
-      p.n_chunk = RoundUp(DivCeil(g.ng, split), t.nr);
-      p.n_tasks = DivCeil(g.ng, p.n_chunk);
-    }
+    p.n_chunk = DivCeil(units_n, best_pn) * t.nr;
+    p.n_tasks = DivCeil(g.ng, p.n_chunk);
     p.tasks = g.groups * p.m_tasks * p.n_tasks;
   } else {
-    // Depthwise and naive: output rows (n, oh), then channel blocks.
+    // Output rows (n, oh), then channel blocks when rows are too few: about
+    // four tasks per thread, so that a thread the machine delays does not
+    // hold up the call.
     const int64_t rows = g.n * g.oh;
-    const int64_t target_tasks = 4 * static_cast<int64_t>(want);
-    p.m_chunk = std::max<int64_t>(1, DivCeil(rows, target_tasks));
+    const int64_t unit = plan.row->weights == WeightLayout::kDepthwise ? plan.kernels->dw_lanes : 1;
+    const int64_t target_tasks = want == 1 ? 1 : 4 * static_cast<int64_t>(want);
+    p.m_chunk = DivCeil(rows, std::min(rows, target_tasks));
     p.m_tasks = DivCeil(rows, p.m_chunk);
-    const int64_t unit = plan.algorithm == Algorithm::kDepthwise ? plan.tile.lanes : 1;
     p.n_chunk = RoundUp(g.cout, unit);
     p.n_tasks = 1;
-    if (p.m_tasks < want && g.cout > unit) {
-      const int64_t split = DivCeil(want, p.m_tasks);
+    if (p.m_tasks < target_tasks && g.cout > unit) {
+      const int64_t split = DivCeil(target_tasks, p.m_tasks);
       p.n_chunk = RoundUp(DivCeil(g.cout, split), unit);
       p.n_tasks = DivCeil(g.cout, p.n_chunk);
     }
@@ -172,30 +371,62 @@ Partition MakePartition(const Plan& plan, int requested) {
   return p;
 }
 
+Task TaskAt(const Plan& plan, const Partition& part, int64_t t) {
+  const ConvGeometry& g = plan.geo;
+  Task task;
+  const int64_t ni = t % part.n_tasks;
+  const int64_t rest = t / part.n_tasks;
+  const int64_t mi = rest % part.m_tasks;
+  task.g = rest / part.m_tasks;
+  task.m0 = mi * part.m_chunk;
+  task.n0 = ni * part.n_chunk;
+  if (plan.row->split == Split::kGemm) {
+    task.m1 = std::min(task.m0 + part.m_chunk, g.m);
+    task.n1 = std::min(task.n0 + part.n_chunk, g.ng);
+  } else {
+    task.m1 = std::min(task.m0 + part.m_chunk, g.n * g.oh);
+    task.n1 = std::min(task.n0 + part.n_chunk, g.cout);
+  }
+  return task;
+}
+
 size_t WorkspaceBytesFor(const Plan& plan, int threads) {
-  if (plan.ws_floats == 0) return 0;
-  return static_cast<size_t>(threads) * static_cast<size_t>(plan.ws_floats) *
-             sizeof(float) +
-         kAlignment;
+  if (plan.ws_bytes == 0) return 0;
+  return static_cast<size_t>(threads) * static_cast<size_t>(plan.ws_bytes) + kAlignment;
+}
+
+void RunPlan(const Plan& plan, const Partition& part, const float* x, float* y, void* ws) {
+  const TaskFn task = plan.kernels->*(plan.row->task);
+  char* base = ws == nullptr ? nullptr : reinterpret_cast<char*>(AlignUp(ws));
+  if (part.threads <= 1) {
+    for (int64_t t = 0; t < part.tasks; ++t) task(plan, TaskAt(plan, part, t), x, y, base);
+    return;
+  }
+  // Every task exactly once; tasks write disjoint outputs and never split K,
+  // so the result does not depend on the thread count or the schedule.
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(part.threads) schedule(dynamic, 1)
+#endif
+  for (int64_t t = 0; t < part.tasks; ++t) {
+    char* mine = base == nullptr ? nullptr : base + ThreadIndex() * plan.ws_bytes;
+    task(plan, TaskAt(plan, part, t), x, y, mine);
+  }
 }
 
 PlanInfo MakePlanInfo(const Plan& plan, int requested_threads) {
   PlanInfo info;
-  info.algorithm = AlgorithmName(plan.algorithm);
+  info.algorithm = plan.row->name;
+  info.kernel = plan.kernel_id();
   info.target = dispatch::TargetName(plan.target);
   info.out_h = plan.geo.oh;
   info.out_w = plan.geo.ow;
-  if (IsGemmAlgorithm(plan.algorithm)) {
-    info.kernel = plan.tile.kernel;
-    info.mr = plan.tile.mr;
-    info.nr = plan.tile.nr;
-    info.mc = plan.tile.mc;
-    info.kc = plan.tile.kc;
-    info.nc = plan.tile.nc;
-  } else if (plan.algorithm == Algorithm::kDepthwise) {
-    info.kernel = plan.dw_kernel;
-  } else {
-    info.kernel = "f32_conv_naive";
+  if (plan.row->split == Split::kGemm) {
+    const TileShape& t = plan.kernels->gemm;
+    info.mr = t.mr;
+    info.nr = t.nr;
+    info.mc = plan.blocks.mc;
+    info.kc = plan.blocks.kc;
+    info.nc = plan.blocks.nc;
   }
   const Partition part = MakePartition(plan, requested_threads);
   info.threads = part.threads;

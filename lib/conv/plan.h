@@ -1,76 +1,131 @@
-// validate -> plan -> dispatch. A Plan is everything target-independent code
-// decides once per operator: the algorithm (first applicable entry of the
-// ordered list), the target and its tile, the packed parameters. A Partition
-// is decided once per call: how the work splits into OpenMP tasks.
+// validate -> plan -> run. A Plan is everything decided once per operator:
+// the algorithm (one row of the table below), the target's kernel table, the
+// cache blocking and the packed parameters. A Partition is decided once per
+// call: how the work splits into tasks for a thread count. Forward does
+// nothing but partition and call the row's task per task.
 #ifndef CONVKIT_LIB_CONV_PLAN_H_
 #define CONVKIT_LIB_CONV_PLAN_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "convkit/convkit.h"
 #include "lib/common/geometry.h"
-#include "lib/gemm/tile.h"
+#include "lib/conv/kernel_table.h"
 
 namespace convkit {
 
+struct Plan;
+
+// How an algorithm keeps its weights (lib/pack/panels.h).
+enum class WeightLayout {
+  kGemmPanels,  // B panels of NR columns (+ bias panels)
+  kDepthwise,   // Wd[tap][channel], channels padded to the vector
+  kHwio,        // as given
+};
+
+// How an algorithm's work splits into tasks (MakePartition).
+enum class Split {
+  kGemm,  // groups x M (output pixels) x N (output channels), MR/NR aligned
+  kRows,  // output rows (n, oh) x channel blocks
+};
+
+// One algorithm: everything about it in one place (oneDNN's implementation
+// list). Adding an algorithm is one row here plus one task per target.
+// GEMM cache blocks (BLIS letters): KC deep blocks of K, MC rows of A per
+// block, NC columns of B per block.
+struct Blocking {
+  int64_t mc = 0, kc = 0, nc = 0;
+};
+
+struct AlgorithmRow {
+  Algorithm id;
+  const char* name;     // AlgorithmName()
+  bool automatic;       // may kAuto choose it?
+  bool (*applies)(const ConvGeometry&);
+  const char* needs;    // what applies() requires, for the error message
+  // Estimated seconds at one thread (kAuto picks the lowest among the
+  // automatic rows that apply; see plan.cc for the model).
+  double (*cost)(const ConvGeometry&, const KernelTable&);
+  WeightLayout weights;
+  Split split;
+  // GEMM cache blocks for this row (null: none).
+  Blocking (*blocking)(const ConvGeometry&, const TileShape&);
+  // Workspace bytes per thread (a multiple of 64) for a plan of this row.
+  int64_t (*workspace)(const Plan&);
+  TaskFn KernelTable::*task;
+  const char* KernelTable::*kernel_id;
+};
+
+// The table, in kAuto's tie-break order; the reference-like rows close it.
+const std::vector<AlgorithmRow>& AlgorithmTable();
+const AlgorithmRow* FindAlgorithm(Algorithm id);
+
+// Packed A (im2col_gemm, shifted_gemm), BLIS's blocking: the B micro-panel
+// (KC x NR) in L1, the packed A block (MC x KC) in L2, the B block (KC x NC)
+// in L2. From the tile and the cache sizes read at run time; kc also from K
+// (balanced blocks, so the last one is not a sliver).
+Blocking PackedBlocking(const ConvGeometry& geo, const TileShape& tile);
+// Indirect (direct_gemm): K whole where the B micro-panel fits in a quarter
+// of L2, so each output is loaded and stored once; the B block (KC x NC) in
+// half of L2; MC bounds the indirection and the A rows a block revisits.
+Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& tile);
+
 struct Plan {
   ConvGeometry geo;
-  Algorithm algorithm = Algorithm::kAuto;  // resolved: never kAuto
-  int64_t target = 0;                      // Highway target bit
-  TileConfig tile;                         // that target's GEMM tile
-  char dw_kernel[40] = {};                 // that target's depthwise kernel id
-
-  // Parameters in the algorithm's layout (panels.h), owned by the operator.
-  // GEMM algorithms: packed B panels and bias panels (bias null if none).
-  // Depthwise: Wd and padded bias. Naive: HWIO weights and bias as given.
+  const AlgorithmRow* row = nullptr;     // never kAuto's
+  const KernelTable* kernels = nullptr;  // of the chosen target
+  int64_t target = 0;                    // Highway target bit
+  Blocking blocks;                       // GEMM algorithms
+  // Parameters in the row's WeightLayout, owned by the operator (bias null
+  // if none).
   const float* weights = nullptr;
   const float* bias = nullptr;
   int64_t b_panels = 0;  // GEMM: panels per group, ceil(Ng / NR)
   int64_t dw_cpad = 0;   // depthwise: padded channels
+  int64_t ws_bytes = 0;  // workspace per thread (multiple of 64)
 
-  // Workspace floats per thread (a multiple of 16 floats, 64 bytes).
-  int64_t ws_floats = 0;
+  const char* kernel_id() const { return kernels->*(row->kernel_id); }
 };
 
-// How one call's work splits into tasks. GEMM algorithms: task t covers group
-// g, rows [mi * m_chunk, ...) and columns [ni * n_chunk, ...) with
-// t = (g * m_tasks + mi) * n_tasks + ni. Depthwise and naive: "rows" are the
-// N * OH output rows and "columns" the channels.
+// Validated descriptor and options -> plan without parameters (no
+// allocation): the algorithm, target, blocking and workspace.
+Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan);
+
+// Floats of the packed weights and bias of a plan (0 bias floats if none).
+Status PackedSizes(const Plan& plan, int64_t* weight_floats, int64_t* bias_floats);
+// Packs weights (HWIO) and bias into the row's layout.
+void PackParameters(const Plan& plan, const float* weights, const float* bias,
+                    float* packed_weights, float* packed_bias);
+
+// How one call's work splits: task t is TaskAt(plan, part, t).
 struct Partition {
   int threads = 1;
   int64_t tasks = 0;
   int64_t m_chunk = 0, m_tasks = 0;
   int64_t n_chunk = 0, n_tasks = 0;
 };
-
-bool IsGemmAlgorithm(Algorithm a);
-
-// The ordered algorithm list: with kAuto the first entry that applies and is
-// automatic wins; a requested algorithm must apply. Fills plan->algorithm.
-Status ChooseAlgorithm(const ConvGeometry& geo, Algorithm requested, Plan* plan);
-
-// Fills target, tile and ws_floats (after ChooseAlgorithm).
-Status ChooseTarget(const std::string& max_target, Plan* plan);
-
-// Splits the work for `requested` threads (0 = OpenMP default).
+// Splits the work for `requested` threads (0 = OpenMP's default, scaled
+// down for small work); never more threads than tasks.
 Partition MakePartition(const Plan& plan, int requested);
+Task TaskAt(const Plan& plan, const Partition& part, int64_t t);
 
 // Bytes a call needs for `threads` threads (including alignment slack).
 size_t WorkspaceBytesFor(const Plan& plan, int threads);
 
-// PlanInfo for the public API.
+// Runs every task of the partition: on the calling thread alone when
+// part.threads == 1 (no OpenMP region), else in one OpenMP parallel loop.
+// ws: WorkspaceBytesFor(plan, part.threads) bytes, any alignment (null if
+// that is 0).
+void RunPlan(const Plan& plan, const Partition& part, const float* x, float* y,
+             void* ws);
+
 PlanInfo MakePlanInfo(const Plan& plan, int requested_threads);
 
-// Runs the plan on the chosen target (conv_dispatch.cc). ws: Plan::ws_floats
-// per thread, 64-byte aligned.
-void RunPlan(const Plan& plan, const Partition& part, const float* x, float* y,
-             float* ws);
-
-// The per-target query behind ChooseTarget (conv_dispatch.cc).
-void QueryTarget(int64_t target, TileConfig* tile, char* dw_kernel, size_t size);
-
-// The naive algorithm (float, direct loops; naive.cc).
-void RunNaive(const Plan& plan, const Partition& part, const float* x, float* y);
+// The naive algorithm's task (naive.cc): the same function on every target.
+void NaiveTask(const Plan& plan, const Task& task, const float* x, float* y, void* ws);
 
 }  // namespace convkit
 

@@ -63,24 +63,6 @@ constexpr size_t kTileKU = 4;
 static_assert(kTileRows >= 1 && kTileRows <= 16, "tile macros cover 16 rows");
 static_assert(kTileVecs >= 1 && kTileVecs <= 4, "tile macros cover 4 vectors");
 
-// Cache blocks. KC: the depth of one packed block; the B micro-panel (KC x
-// NR floats) is reused from L1 across the MC/MR tiles of the ir loop
-// (AVX3: 384 x 32 x 4 B = 48 KiB, L1-sized; AVX2 and narrower: 256 x NR x 4 B
-// <= 16 KiB), and each KC block costs one extra pass over C. MC: the packed A
-// block (MC x KC) stays in L2 (AVX3: 168 x 384 x 4 B = 252 KiB; others
-// 240 x 256 x 4 B = 240 KiB, a quarter of a 1 MiB L2). Chosen by convkit-perf
-// runs on the resnet50 suite (one thread, AVX-512 Xeon): KC 384 / MC 168 was
-// ~8% faster than 192 / 336 on AVX3, while AVX2 preferred 256 / 240 to
-// 384 / 168. NC: the B block (KC x NC) stays in L2/L3 while ic walks M.
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr size_t kBlockKC = 384;
-constexpr size_t kBlockMC = 12 * kTileRows;  // 168
-#else
-constexpr size_t kBlockKC = 256;
-constexpr size_t kBlockMC = 240 / kTileRows * kTileRows;  // 240
-#endif
-constexpr size_t kBlockNCPanels = 32;  // NC = 32 * NR (1024 floats on AVX3)
-
 // Lower-case target name for kernel ids ("avx3", "scalar").
 inline const char* TargetSuffix() {
 #if HWY_TARGET == HWY_AVX3_DL
@@ -281,21 +263,22 @@ inline TileFn GetTile(int64_t m, int64_t n) {
   return kV1[row];
 }
 
-// This target's TileConfig.
-inline TileConfig GetTileConfig() {
+// This target's tile shape (for planning and the kernel table).
+inline TileShape GetTileShape() {
   const hn::ScalableTag<float> d;
-  TileConfig t;
+  TileShape t;
   t.mr = static_cast<int64_t>(kTileRows);
   t.ku = static_cast<int64_t>(kTileKU);
   t.nv = static_cast<int64_t>(kTileVecs);
   t.lanes = static_cast<int64_t>(hn::Lanes(d));
   t.nr = t.nv * t.lanes;
-  t.mc = static_cast<int64_t>(kBlockMC);
-  t.kc = static_cast<int64_t>(kBlockKC);
-  t.nc = static_cast<int64_t>(kBlockNCPanels) * t.nr;
-  std::snprintf(t.kernel, sizeof(t.kernel), "f32_gemm_%zux%zuv__%s", kTileRows,
-                kTileVecs, TargetSuffix());
   return t;
+}
+
+// Kernel ids for this target, e.g. "f32_gemm_6x2v__avx2" (op = "gemm",
+// "igemm").
+inline void TileId(const char* op, char* out, size_t size) {
+  std::snprintf(out, size, "f32_%s_%zux%zuv__%s", op, kTileRows, kTileVecs, TargetSuffix());
 }
 
 }  // namespace HWY_NAMESPACE

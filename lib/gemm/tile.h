@@ -40,6 +40,21 @@
 //     acc) (mul + add on targets without FMA). So results do not depend on
 //     how M and N are split between tiles or threads.
 //
+// Indirect tile contract, f32_igemm_<MR>x<NV>v__<target> (XNNPACK's igemm):
+// the same C update, but A is read in place from the input through row
+// pointers, one set per run of contiguous k:
+//
+//   C[0:m, 0:n] = (accumulate ? C : (bias ? bias[0:n] : 0))
+//                 + sum over runs r, p < len[r] of a[r*MR + i][p] * B[k_r + p][j]
+//
+//   with k_r = len[0] + ... + len[r-1] (the runs tile the tile's K range in
+//   order) and B as above. a[r*MR + i] for i < m points at len[r] readable
+//   floats: a run of input channels (one kernel tap, or a whole kernel row
+//   when its taps are adjacent in memory), or a zero row for taps in the
+//   padding. Same rules for m, n, B, bias and C as the packed tile, and the
+//   same operation sequence per element (k ascending), so both tiles give
+//   bit-identical results on the same K blocking.
+//
 // KU per target: 8 on AVX3/AVX2 (32-byte runs), 4 on SSE4/SSSE3/EMU128/Arm
 // (16-byte runs, one 128-bit move), 1 on SCALAR.
 //
@@ -62,25 +77,28 @@
 
 namespace convkit {
 
-// One target's tile shape and cache blocks, reported by that target's code so
-// that target-independent planning (packing, partitioning) can use it.
-struct TileConfig {
-  int64_t mr = 0;     // rows of the register tile (MR)
-  int64_t ku = 1;     // k-interleave of the packed A panel (KU)
-  int64_t nv = 0;     // vectors per tile row
-  int64_t lanes = 0;  // floats per vector on this target
-  int64_t nr = 0;     // columns of the register tile: nv * lanes (NR)
-  int64_t mc = 0;     // rows of A packed per cache block (multiple of MR)
-  int64_t kc = 0;     // depth of a cache block
-  int64_t nc = 0;     // columns of B per outer block (multiple of NR)
-  char kernel[40] = {};  // "f32_gemm_14x2v__avx3"
+// A target's register tile: MR rows by NR = NV * lanes columns; the packed A
+// panel is k-interleaved by KU.
+struct TileShape {
+  int64_t mr = 0, nv = 0, lanes = 0, nr = 0, ku = 1;
 };
+
+// Largest KC any blocking uses (ChooseBlocking): bounds packed A blocks and
+// the zero row the indirect tile reads for taps in the padding.
+constexpr int64_t kMaxBlockKC = 1024;
 
 // Signature shared by every tile variant (pointers and sizes only: no vector
 // type crosses a function boundary).
 using TileFn = void (*)(const float* a, const float* b, int64_t k,
                         int64_t b_stride, float* c, int64_t ldc, int64_t n,
                         const float* bias, bool accumulate);
+
+// The indirect tile: runs r in [0, runs), row pointers a[r * MR + i], run
+// lengths len[r] (see the contract above).
+using IgemmTileFn = void (*)(const float* const* a, const int64_t* len,
+                             int64_t runs, const float* b, int64_t b_stride,
+                             float* c, int64_t ldc, int64_t n,
+                             const float* bias, bool accumulate);
 
 }  // namespace convkit
 

@@ -175,25 +175,6 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
   }
 }
 
-// The 1x1 / stride 1 / unpadded case needs no im2col: A is the input itself,
-// A[m][k] = x[m * Cin + g * Cg + k]. Same panel layout as above.
-template <size_t kMR, size_t kKU>
-HWY_NOINLINE void PackRowsToPanels(const ConvGeometry& geo,
-                                   const float* HWY_RESTRICT x, int64_t g,
-                                   int64_t m0, int64_t mc, int64_t k0,
-                                   int64_t kc, float* HWY_RESTRICT out) {
-  const int64_t kcp = (kc + static_cast<int64_t>(kKU) - 1) / static_cast<int64_t>(kKU) *
-                      static_cast<int64_t>(kKU);
-  for (int64_t i0 = 0; i0 < mc; i0 += static_cast<int64_t>(kMR)) {
-    const int64_t rows = std::min<int64_t>(static_cast<int64_t>(kMR), mc - i0);
-    float* HWY_RESTRICT panel = out + i0 * kcp;
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* src = x + (m0 + i0 + i) * geo.cin + g * geo.cg + k0;
-      PackRowSegment<kMR, kKU>(src, 0, kc, panel + i * static_cast<int64_t>(kKU));
-    }
-  }
-}
-
 }  // namespace HWY_NAMESPACE
 }  // namespace convkit
 HWY_AFTER_NAMESPACE();

@@ -33,17 +33,6 @@ void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, con
   }
 }
 
-void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, const float* x,
-                      int64_t g, int64_t m0, int64_t mc, int64_t k0, int64_t kc,
-                      float* out) {
-  for (int64_t i = 0; i < mc; ++i) {
-    for (int64_t p = 0; p < kc; ++p) {
-      out[PanelIndex(mr, ku, kc, i, p)] =
-          x[(m0 + i) * geo.cin + g * geo.cg + k0 + p];
-    }
-  }
-}
-
 void GemmTile(int64_t mr, int64_t ku, const float* a, const float* b, int64_t k,
               int64_t b_stride, const float* c, int64_t ldc, int64_t m,
               int64_t n, const float* bias, bool accumulate, double* value,

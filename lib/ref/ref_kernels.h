@@ -27,11 +27,6 @@ void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, con
                             int64_t g, int64_t m0, int64_t mc, int64_t k0,
                             int64_t kc, float* out);
 
-// Same layout for the 1x1 case: A[m][k] = x[m * Cin + g * Cg + k].
-void PackRowsToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, const float* x,
-                      int64_t g, int64_t m0, int64_t mc, int64_t k0, int64_t kc,
-                      float* out);
-
 // The tile contract (tile.h) evaluated in double: for i < m, j < n,
 //   value[i * n + j] = init + sum_p A[i][p] * b[p * b_stride + j]
 // with A[i][p] = a[PanelIndex(mr, ku, k, i, p)]

@@ -1,6 +1,7 @@
 #include "tests/testing/gemm_tile_tester.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -26,23 +27,58 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
 }  // namespace
 
 ::testing::AssertionResult GemmTileTester::Test() const {
-  const int64_t mr = config_.mr, nr = config_.nr;
-  const int64_t b_stride = nr + b_pad_ * config_.lanes;
+  const int64_t mr = shape_.mr, nr = shape_.nr;
+  const int64_t b_stride = nr + b_pad_ * shape_.lanes;
   const int64_t ldc = n_ + c_pad_;
+  const bool indirect = get_igemm_ != nullptr;
   std::ostringstream who;
-  who << config_.kernel << " ku=" << config_.ku << " m=" << m_ << " n=" << n_ << " k=" << k_
+  who << kernel_ << " ku=" << shape_.ku << " m=" << m_ << " n=" << n_ << " k=" << k_;
+  if (indirect) who << " runs=" << runs_ << (padding_ ? " padding" : "");
+  who
       << (accumulate_ ? " accumulate" : "") << (bias_ ? " bias" : "")
       << " ldc=" << ldc << " b_stride=" << b_stride
       << (data_ == Data::kIntegers ? " exact" : "");
-  if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1) {
+  if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1 || runs_ < 1 || runs_ > k_) {
     return ::testing::AssertionFailure() << who.str() << ": outside the contract";
   }
   // A panel: mr x k, k-interleaved by ku (tile.h); rows >= m and columns
   // >= k hold NaN, which must not be read.
-  const int64_t ku = config_.ku;
+  const int64_t ku = shape_.ku;
   std::vector<float> a(static_cast<size_t>(mr * ((k_ + ku - 1) / ku * ku)), std::nanf(""));
   std::vector<float> a_rows(static_cast<size_t>(m_ * k_));
   Fill(a_rows.data(), m_ * k_, data_, 1);
+  // Indirect: runs of unequal lengths (the first ones shorter), row
+  // pointers into a_rows, rows >= m at NaNs, and with padding every third
+  // (run, row) at a zero row, whose entries of A are then 0.
+  std::vector<int64_t> run_len, run_start;
+  std::vector<const float*> ptrs;
+  const std::vector<float> nans(static_cast<size_t>(k_), std::nanf(""));
+  const std::vector<float> zeros(static_cast<size_t>(k_), 0.0f);
+  if (indirect) {
+    int64_t start = 0;
+    for (int64_t r = 0; r < runs_; ++r) {
+      const int64_t left = k_ - start, runs_left = runs_ - r;
+      const int64_t len = r + 1 == runs_ ? left : std::max<int64_t>(1, (left / runs_left) - (r % 2));
+      run_start.push_back(start);
+      run_len.push_back(len);
+      start += len;
+    }
+    ptrs.assign(static_cast<size_t>(runs_ * mr), nullptr);
+    for (int64_t r = 0; r < runs_; ++r) {
+      for (int64_t i = 0; i < mr; ++i) {
+        const float* p = nans.data();
+        if (i < m_) {
+          if (padding_ && (r * mr + i) % 3 == 1) {
+            p = zeros.data();
+            for (int64_t q = 0; q < run_len[r]; ++q) a_rows[i * k_ + run_start[r] + q] = 0.0f;
+          } else {
+            p = a_rows.data() + i * k_ + run_start[r];
+          }
+        }
+        ptrs[static_cast<size_t>(r * mr + i)] = p;
+      }
+    }
+  }
   for (int64_t p = 0; p < k_; ++p) {
     for (int64_t i = 0; i < m_; ++i) {
       a[ref::PanelIndex(mr, ku, k_, i, p)] = a_rows[i * k_ + p];
@@ -75,8 +111,13 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   ref::GemmTile(mr, ku, a.data(), b.get(), k_, b_stride, c0, ldc, m_, n_,
                 bias_ ? bias.get() : nullptr, accumulate_, want.data(), mag.data());
 
-  get_(m_, n_)(a.data(), b.get(), k_, b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
-               accumulate_);
+  if (indirect) {
+    get_igemm_(m_, n_)(ptrs.data(), run_len.data(), runs_, b.get(), b_stride, c0, ldc, n_,
+                       bias_ ? bias.get() : nullptr, accumulate_);
+  } else {
+    get_(m_, n_)(a.data(), b.get(), k_, b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
+                 accumulate_);
+  }
 
   std::ostringstream msg;
   int64_t failures = 0;

@@ -1,10 +1,16 @@
 // GemmTileTester: checks one register-tile variant against the plain-loop
 // twin (ref::GemmTile), XNNPACK's gemm-microkernel-tester style:
 //
-//   GemmTileTester(config, GetTile).m(5).n(13).k(17).accumulate(true).Test();
+//   GemmTileTester(shape, "f32_gemm_6x2v__avx2", GetTile).m(5).n(13).k(17)
+//       .accumulate(true).Test();
+//   GemmTileTester(shape, "f32_igemm_6x2v__avx2", GetIgemmTile).k(40).runs(3)
+//       .padding(true).Test();
 //
-// Panels are packed exactly as the contract in lib/gemm/tile.h says, C has
-// guard columns (ldc > n) and guard rows around it, and the message names the
+// Panels and row pointers are laid out exactly as the contracts in
+// lib/gemm/tile.h say (indirect tiles: K split into `runs` runs of unequal
+// lengths, rows past m pointing at NaNs that must not be read, and with
+// padding(true) some runs of some rows pointing at a zero row), C has guard
+// columns (ldc > n) and guard rows around it, and the message names the
 // kernel id, sizes and position of the first failures.
 #ifndef CONVKIT_TESTS_TESTING_GEMM_TILE_TESTER_H_
 #define CONVKIT_TESTS_TESTING_GEMM_TILE_TESTER_H_
@@ -19,11 +25,14 @@ namespace convkit {
 namespace testing {
 
 using GetTileFn = TileFn (*)(int64_t m, int64_t n);
+using GetIgemmTileFn = IgemmTileFn (*)(int64_t m, int64_t n);
 
 class GemmTileTester {
  public:
-  GemmTileTester(const TileConfig& config, GetTileFn get)
-      : config_(config), get_(get), m_(config.mr), n_(config.nr) {}
+  GemmTileTester(const TileShape& shape, const char* kernel, GetTileFn get)
+      : shape_(shape), kernel_(kernel), get_(get), m_(shape.mr), n_(shape.nr) {}
+  GemmTileTester(const TileShape& shape, const char* kernel, GetIgemmTileFn get)
+      : shape_(shape), kernel_(kernel), get_igemm_(get), m_(shape.mr), n_(shape.nr) {}
   GemmTileTester& m(int64_t v) { m_ = v; return *this; }
   GemmTileTester& n(int64_t v) { n_ = v; return *this; }
   GemmTileTester& k(int64_t v) { k_ = v; return *this; }
@@ -34,13 +43,20 @@ class GemmTileTester {
   GemmTileTester& accumulate(bool v) { accumulate_ = v; return *this; }
   GemmTileTester& bias(bool v) { bias_ = v; return *this; }
   GemmTileTester& data(Data v) { data_ = v; return *this; }
+  // Indirect tiles only: K in this many runs, and padding runs.
+  GemmTileTester& runs(int64_t v) { runs_ = v; return *this; }
+  GemmTileTester& padding(bool v) { padding_ = v; return *this; }
 
   ::testing::AssertionResult Test() const;
 
  private:
-  TileConfig config_;
-  GetTileFn get_;
+  TileShape shape_;
+  const char* kernel_;
+  GetTileFn get_ = nullptr;
+  GetIgemmTileFn get_igemm_ = nullptr;
   int64_t m_, n_, k_ = 17;
+  int64_t runs_ = 1;
+  bool padding_ = false;
   int64_t c_pad_ = 0, b_pad_ = 0;
   bool accumulate_ = false, bias_ = false;
   Data data_ = Data::kRandom;

@@ -1,0 +1,88 @@
+#include "lib/common/cache.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace convkit {
+namespace {
+
+constexpr int64_t kMinCache = int64_t{8} << 10;
+constexpr int64_t kMaxCache = int64_t{64} << 20;
+
+bool Plausible(int64_t bytes) { return bytes >= kMinCache && bytes <= kMaxCache; }
+
+// "48K", "2M", "32768" -> bytes; 0 if malformed.
+int64_t ParseBytes(const std::string& s) {
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (end == s.c_str() || v <= 0) return 0;
+  int64_t scale = 1;
+  if (*end == 'K' || *end == 'k') {
+    scale = 1024;
+    ++end;
+  } else if (*end == 'M' || *end == 'm') {
+    scale = 1024 * 1024;
+    ++end;
+  }
+  return *end == '\0' ? static_cast<int64_t>(v) * scale : 0;
+}
+
+std::string ReadLine(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return "";
+  char buf[64] = {};
+  const bool ok = std::fgets(buf, sizeof(buf), f) != nullptr;
+  std::fclose(f);
+  if (!ok) return "";
+  std::string s(buf);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Linux sysfs: index<i>/{level,type,size} of cpu0.
+int64_t SysfsCache(int level, bool data) {
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    const std::string lv = ReadLine(dir + "level");
+    if (lv.empty()) break;
+    if (std::atoi(lv.c_str()) != level) continue;
+    const std::string type = ReadLine(dir + "type");
+    if (data ? (type != "Data" && type != "Unified") : type != "Unified") continue;
+    return ParseBytes(ReadLine(dir + "size"));
+  }
+  return 0;
+}
+
+CacheSizes Detect() {
+  CacheSizes c;
+  if (const char* env = std::getenv("CONVKIT_CACHE")) {
+    const std::string s(env);
+    const size_t comma = s.find(',');
+    if (comma != std::string::npos) {
+      c.l1d = ParseBytes(s.substr(0, comma));
+      c.l2 = ParseBytes(s.substr(comma + 1));
+    }
+  }
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  if (!Plausible(c.l1d)) c.l1d = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+  if (!Plausible(c.l2)) c.l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+  if (!Plausible(c.l1d)) c.l1d = SysfsCache(1, true);
+  if (!Plausible(c.l2)) c.l2 = SysfsCache(2, false);
+  if (!Plausible(c.l1d)) c.l1d = int64_t{32} << 10;
+  if (!Plausible(c.l2)) c.l2 = int64_t{512} << 10;
+  return c;
+}
+
+}  // namespace
+
+CacheSizes GetCacheSizes() {
+  static const CacheSizes sizes = Detect();
+  return sizes;
+}
+
+}  // namespace convkit

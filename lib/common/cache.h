@@ -1,0 +1,27 @@
+// The data-cache sizes the GEMM blocking is derived from (KC from L1, MC and
+// NC from L2), read from the running machine once per process: Zen 4 has a
+// 32 KiB L1d and a 1 MiB L2 per core, Sapphire Rapids 48 KiB and 2 MiB, and a
+// constant tuned on one would be wrong on the other.
+#ifndef CONVKIT_LIB_COMMON_CACHE_H_
+#define CONVKIT_LIB_COMMON_CACHE_H_
+
+#include <cstdint>
+
+namespace convkit {
+
+struct CacheSizes {
+  int64_t l1d = 0;  // bytes of level-1 data cache per core
+  int64_t l2 = 0;   // bytes of level-2 cache per core
+};
+
+// Read once (sysconf, else /sys/devices/system/cpu/cpu0/cache), then cached.
+// Values the system does not report, or reports outside [8 KiB, 64 MiB],
+// fall back to 32 KiB and 512 KiB, the smallest of current x86 and Arm cores.
+// The environment variable CONVKIT_CACHE="L1D,L2" (bytes, or with a K or M
+// suffix, e.g. "48K,2M") overrides both, for testing blockings of other
+// machines.
+CacheSizes GetCacheSizes();
+
+}  // namespace convkit
+
+#endif  // CONVKIT_LIB_COMMON_CACHE_H_

@@ -1,0 +1,157 @@
+// The indirect register tile (contract in tile.h): the packed tile's C update
+// with A read in place through row pointers, one set per run of contiguous k,
+// so that the direct GEMM never copies the input. Same accumulators, bias,
+// edges and operation order as tile-inl.h. Re-included once per target.
+
+#if defined(CONVKIT_LIB_GEMM_IGEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef CONVKIT_LIB_GEMM_IGEMM_INL_H_
+#undef CONVKIT_LIB_GEMM_IGEMM_INL_H_
+#else
+#define CONVKIT_LIB_GEMM_IGEMM_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <array>
+#include <utility>
+
+#include "hwy/highway.h"
+#include "lib/gemm/tile-inl.h"
+#include "lib/gemm/tile.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace convkit {
+namespace HWY_NAMESPACE {
+
+// clang-format off
+#define CONVKIT_IGEMM_FOR_ROWS(X) \
+  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) \
+  X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+// clang-format on
+
+#define CONVKIT_IGEMM_DECL(r)                          \
+  V c##r##_0 = zero, c##r##_1 = zero, c##r##_2 = zero, \
+    c##r##_3 = zero;                                   \
+  (void)c##r##_0;                                      \
+  (void)c##r##_1;                                      \
+  (void)c##r##_2;                                      \
+  (void)c##r##_3;
+
+#define CONVKIT_IGEMM_INIT(r)                                                \
+  if constexpr (kRows > r) {                                                 \
+    const float* HWY_RESTRICT crow = c + r * ldc;                            \
+    c##r##_0 = InitAcc(d, crow, count[0], bias, accumulate);                 \
+    if constexpr (kVecs > 1)                                                 \
+      c##r##_1 = InitAcc(d, crow + L, count[1], bias + (bias ? L : 0),       \
+                         accumulate);                                        \
+    if constexpr (kVecs > 2)                                                 \
+      c##r##_2 = InitAcc(d, crow + 2 * L, count[2],                          \
+                         bias + (bias ? 2 * L : 0), accumulate);             \
+    if constexpr (kVecs > 3)                                                 \
+      c##r##_3 = InitAcc(d, crow + 3 * L, count[3],                          \
+                         bias + (bias ? 3 * L : 0), accumulate);             \
+  }
+
+// Row pointers of the current run (unused rows are dead code).
+#define CONVKIT_IGEMM_PTR(r)                                                  \
+  const float* HWY_RESTRICT a##r = kRows > r ? ar[r] : nullptr;               \
+  (void)a##r;
+
+#define CONVKIT_IGEMM_FMA(r)                                          \
+  if constexpr (kRows > r) {                                          \
+    const V av = hn::Set(d, a##r[p]);                                 \
+    c##r##_0 = hn::MulAdd(av, b0, c##r##_0);                          \
+    if constexpr (kVecs > 1) c##r##_1 = hn::MulAdd(av, b1, c##r##_1); \
+    if constexpr (kVecs > 2) c##r##_2 = hn::MulAdd(av, b2, c##r##_2); \
+    if constexpr (kVecs > 3) c##r##_3 = hn::MulAdd(av, b3, c##r##_3); \
+  }
+
+#define CONVKIT_IGEMM_STORE(r)                                               \
+  if constexpr (kRows > r) {                                                 \
+    float* HWY_RESTRICT crow = c + r * ldc;                                  \
+    StoreTail(d, c##r##_0, crow, count[0]);                                  \
+    if constexpr (kVecs > 1) StoreTail(d, c##r##_1, crow + L, count[1]);     \
+    if constexpr (kVecs > 2) StoreTail(d, c##r##_2, crow + 2 * L, count[2]); \
+    if constexpr (kVecs > 3) StoreTail(d, c##r##_3, crow + 3 * L, count[3]); \
+  }
+
+// One indirect tile of kRows x kVecs vectors; requires (kVecs - 1) * Lanes <
+// n <= kVecs * Lanes. Run r's pointers are a[r * kTileRows + i].
+template <size_t kRows, size_t kVecs>
+HWY_NOINLINE void IgemmTile(const float* const* HWY_RESTRICT a,
+                            const int64_t* HWY_RESTRICT len, int64_t runs,
+                            const float* HWY_RESTRICT b, int64_t b_stride,
+                            float* HWY_RESTRICT c, int64_t ldc, int64_t n,
+                            const float* HWY_RESTRICT bias, bool accumulate) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const size_t L = hn::Lanes(d);
+  size_t count[4] = {L, L, L, L};
+  count[kVecs - 1] = static_cast<size_t>(n) - (kVecs - 1) * L;
+
+  const V zero = hn::Zero(d);
+  CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_DECL)
+  CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_INIT)
+
+  const float* HWY_RESTRICT bp = b;
+  for (int64_t r = 0; r < runs; ++r) {
+    const float* const* HWY_RESTRICT ar = a + r * static_cast<int64_t>(kTileRows);
+    CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_PTR)
+    const int64_t k = len[r];
+#pragma GCC unroll 4
+    for (int64_t p = 0; p < k; ++p) {
+      const V b0 = hn::Load(d, bp);
+      const V b1 = kVecs > 1 ? hn::Load(d, bp + L) : zero;
+      const V b2 = kVecs > 2 ? hn::Load(d, bp + 2 * L) : zero;
+      const V b3 = kVecs > 3 ? hn::Load(d, bp + 3 * L) : zero;
+      (void)b1;
+      (void)b2;
+      (void)b3;
+      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_FMA)
+      bp += b_stride;
+    }
+  }
+
+  CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_STORE)
+}
+
+#undef CONVKIT_IGEMM_DECL
+#undef CONVKIT_IGEMM_INIT
+#undef CONVKIT_IGEMM_PTR
+#undef CONVKIT_IGEMM_FMA
+#undef CONVKIT_IGEMM_STORE
+#undef CONVKIT_IGEMM_FOR_ROWS
+
+template <size_t kVecs, size_t... kR>
+constexpr auto MakeIgemmRow(std::index_sequence<kR...>) {
+  return std::array<IgemmTileFn, sizeof...(kR)>{{&IgemmTile<kR + 1, kVecs>...}};
+}
+
+// The indirect tile for m rows (1..MR) and n columns (1..NR), as GetTile.
+inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t L = hn::Lanes(d);
+  const size_t vecs = (static_cast<size_t>(n) + L - 1) / L;
+  const size_t row = static_cast<size_t>(m) - 1;
+  static constexpr auto kV1 = MakeIgemmRow<1>(std::make_index_sequence<kTileRows>());
+  if constexpr (kTileVecs >= 2) {
+    static constexpr auto kV2 = MakeIgemmRow<2>(std::make_index_sequence<kTileRows>());
+    if (vecs == 2) return kV2[row];
+  }
+  if constexpr (kTileVecs >= 3) {
+    static constexpr auto kV3 = MakeIgemmRow<3>(std::make_index_sequence<kTileRows>());
+    if (vecs == 3) return kV3[row];
+  }
+  if constexpr (kTileVecs >= 4) {
+    static constexpr auto kV4 = MakeIgemmRow<4>(std::make_index_sequence<kTileRows>());
+    if (vecs == 4) return kV4[row];
+  }
+  return kV1[row];
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace convkit
+HWY_AFTER_NAMESPACE();
+
+#endif  // CONVKIT_LIB_GEMM_IGEMM_INL_H_
