@@ -98,34 +98,35 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t bytes = DirectWorkspaceBytes(geo, kMR, mc, kc);
   std::vector<int64_t> ws(static_cast<size_t>(bytes / 8 + 8), -7);
+  BuildInteriorRuns(geo, k0, kc, ws.data());
   BuildIndirection(geo, x.data(), g, m0, mc, k0, kc, ws.data());
   ASSERT_EQ(-7, ws[static_cast<size_t>(bytes / 8)]) << what << ": wrote past the workspace";
   const int64_t max_runs = MaxRuns(geo, kc), tiles = DivCeil(mc, kMR);
-  const float* const* ptrs = reinterpret_cast<const float* const*>(ws.data() + tiles * (1 + max_runs));
   const float* lo = x.data();
   const float* hi = x.data() + x.size();
   for (int64_t t = 0; t < tiles; ++t) {
-    const int64_t* len = ws.data() + t * (1 + max_runs);
-    ASSERT_GE(len[0], 1) << what;
-    ASSERT_LE(len[0], max_runs) << what;
+    const IgemmA a = TileA(ws.data(), max_runs, tiles, t);
+    ASSERT_GE(a.runs, 1) << what;
+    ASSERT_LE(a.runs, max_runs) << what;
     int64_t p = 0;
-    for (int64_t r = 0; r < len[0]; ++r) {
-      const int64_t run = len[1 + r];
+    for (int64_t r = 0; r < a.runs; ++r) {
+      const int64_t run = a.len[r];
       ASSERT_GE(run, 1) << what;
       ASSERT_LE(run, kMaxRun) << what;
       for (int64_t i = 0; i < kMR; ++i) {
-        const float* a = ptrs[(t * max_runs + r) * kMR + i];
         const int64_t row = t * kMR + i;
-        if (row >= mc || a == kZeroRow) {
-          ASSERT_EQ(kZeroRow, a) << what << " tile " << t << " run " << r << " row " << i;
-          if (row >= mc) continue;
-        } else {
-          ASSERT_TRUE(a >= lo && a + run <= hi) << what << ": pointer outside the input";
+        if (row >= mc) {  // never read; per-run sets point at the zero row
+          if (a.row_stride != 0) ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride + i]) << what;
+          continue;
+        }
+        const float* ap = a.rows[r * a.row_stride + i] + a.off[r * a.off_stride];
+        if (ap != kZeroRow) {
+          ASSERT_TRUE(ap >= lo && ap + run <= hi) << what << ": pointer outside the input";
         }
         for (int64_t q = 0; q < run; ++q) {
           const float want = ref::Im2colAt(geo, x.data(), g, m0 + row, k0 + p + q);
-          ASSERT_EQ(want, a[q]) << what << " m0=" << m0 << " k0=" << k0 << " kc=" << kc
-                                << " tile " << t << " run " << r << " row " << i << " p " << p + q;
+          ASSERT_EQ(want, ap[q]) << what << " m0=" << m0 << " k0=" << k0 << " kc=" << kc
+                                 << " tile " << t << " run " << r << " row " << i << " p " << p + q;
         }
       }
       p += run;

@@ -27,51 +27,101 @@ HWY_BEFORE_NAMESPACE();
 namespace convkit {
 namespace HWY_NAMESPACE {
 
+// Runs of one K block [k0, k0 + kc) for rows whose taps all lie inside the
+// input: (offset from the row's tap (0, 0) element, length) each. With one
+// group and no horizontal dilation a run is a whole kernel row (its taps are
+// adjacent in NHWC); else one tap. Runs are capped at kMaxRun.
+HWY_INLINE void BuildInteriorRuns(const ConvGeometry& geo, int64_t k0, int64_t kc,
+                                  int64_t* HWY_RESTRICT header) {
+  const int64_t max_runs = MaxRuns(geo, kc);
+  int64_t* HWY_RESTRICT off = header + 1;
+  int64_t* HWY_RESTRICT len = header + 1 + max_runs;
+  const bool merge_kw = geo.groups == 1 && geo.dw == 1;
+  int64_t runs = 0, p = 0, t = k0 / geo.cg, c = k0 % geo.cg;
+  while (p < kc) {
+    const int64_t kh = t / geo.kw, kw = t % geo.kw;
+    const int64_t span = merge_kw ? (geo.kw - kw) * geo.cg - c : geo.cg - c;
+    const int64_t l = std::min(std::min(span, kc - p), kMaxRun);
+    off[runs] = (kh * geo.dh * geo.w + kw * geo.dw) * geo.cin + c;
+    len[runs] = l;
+    ++runs;
+    p += l;
+    c += l;
+    t += c / geo.cg;
+    c %= geo.cg;
+  }
+  header[0] = runs;
+  header[1 + 2 * max_runs] = 0;
+}
+
 // A[m = (n, oh, ow)][k = (kh, kw, c)]
 //     = x[n][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl][g*Cg + c], 0 outside.
 // Writes the indirection of rows [m0, m0 + mc) and columns [k0, k0 + kc) of
-// group g's A (layout in direct_gemm.h). A run is one tap's channels, or,
-// with one group and no horizontal dilation, the channels of several
-// adjacent taps of one kernel row, which are contiguous in NHWC, when every
-// row of the tile has that span wholly inside the input or wholly in the
-// padding (first layers with 3 input channels would otherwise run 3 k at a
-// time). Rows past mc point at the zero row (never stored).
+// group g's A (layout in direct_gemm.h; its interior run list must be
+// built). A tile whose rows all have every tap inside the input only records
+// its rows' first taps. Elsewhere a run is one tap's channels, or, with one
+// group and no horizontal dilation, the channels of several adjacent taps of
+// one kernel row, which are contiguous in NHWC, when every row of the tile
+// has that span wholly inside the input or wholly in the padding (first
+// layers with 3 input channels would otherwise run 3 k at a time). Padding
+// points at the zero row, and so do rows past mc (never stored).
 HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTRICT x,
                                  int64_t g, int64_t m0, int64_t mc, int64_t k0,
                                  int64_t kc, void* ws) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t max_runs = MaxRuns(geo, kc);
   const int64_t tiles = DivCeil(mc, kMR);
-  int64_t* HWY_RESTRICT lens = static_cast<int64_t*>(ws);
+  int64_t* HWY_RESTRICT records = static_cast<int64_t*>(ws) + 2 + 2 * max_runs;
   const float** HWY_RESTRICT ptrs =
-      reinterpret_cast<const float**>(lens + tiles * (1 + max_runs));
-  const int64_t pixels = geo.oh * geo.ow;
-  const int64_t image = geo.h * geo.w * geo.cin;
+      reinterpret_cast<const float**>(records + tiles * (2 + max_runs));
+  // Locals: the stores below would otherwise make the compiler reload geo.
+  const int64_t H = geo.h, W = geo.w, cin = geo.cin, OW = geo.ow, OH = geo.oh;
+  const int64_t sh = geo.sh, sw = geo.sw, pt = geo.pt, pl = geo.pl;
+  const int64_t image = H * W * cin;
+  // Interior: taps all inside, for output rows [oh_in0, oh_in1) and columns
+  // [ow_in0, ow_in1).
+  const int64_t span_h = (geo.kh - 1) * geo.dh, span_w = (geo.kw - 1) * geo.dw;
+  const int64_t oh_in0 = DivCeil(pt, sh), ow_in0 = DivCeil(pl, sw);
+  const int64_t oh_in1 = H - 1 - span_h + pt < 0 ? 0 : (H - 1 - span_h + pt) / sh + 1;
+  const int64_t ow_in1 = W - 1 - span_w + pl < 0 ? 0 : (W - 1 - span_w + pl) / sw + 1;
   const bool merge_kw = geo.groups == 1 && geo.dw == 1;
 
   // Output coordinates of the first row, then advanced incrementally.
-  int64_t n = m0 / pixels;
-  int64_t oh = (m0 % pixels) / geo.ow;
-  int64_t ow = m0 % geo.ow;
-  const float* row_base[kMR];  // image n, channel g*Cg
-  int64_t ih0[kMR], iw0[kMR];   // input coordinates of tap (0, 0)
+  int64_t n = m0 / (OH * OW);
+  int64_t oh = (m0 % (OH * OW)) / OW;
+  int64_t ow = m0 % OW;
+  const float* img = x + n * image + g * geo.cg;  // image n, channel g*Cg
+  bool row_in = oh >= oh_in0 && oh < oh_in1;
+  const float* row_base[kMR];
+  int64_t ih0[kMR], iw0[kMR];  // input coordinates of tap (0, 0)
 
   for (int64_t tile = 0; tile < tiles; ++tile) {
     const int64_t rows = std::min(kMR, mc - tile * kMR);
+    bool interior_tile = true;
     for (int64_t i = 0; i < rows; ++i) {
-      row_base[i] = x + n * image + g * geo.cg;
-      ih0[i] = oh * geo.sh - geo.pt;
-      iw0[i] = ow * geo.sw - geo.pl;
-      if (++ow == geo.ow) {
+      row_base[i] = img;
+      ih0[i] = oh * sh - pt;
+      iw0[i] = ow * sw - pl;
+      interior_tile &= row_in & (ow >= ow_in0) & (ow < ow_in1);
+      if (++ow == OW) {
         ow = 0;
-        if (++oh == geo.oh) {
+        if (++oh == OH) {
           oh = 0;
-          ++n;
+          img += image;
         }
+        row_in = oh >= oh_in0 && oh < oh_in1;
       }
     }
-    int64_t* HWY_RESTRICT tile_len = lens + tile * (1 + max_runs);
+    int64_t* HWY_RESTRICT record = records + tile * (2 + max_runs);
     const float** HWY_RESTRICT tile_ptr = ptrs + tile * max_runs * kMR;
+    if (interior_tile) {
+      for (int64_t i = 0; i < kMR; ++i) {
+        tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * cin : kZeroRow;
+      }
+      record[0] = 0;  // the interior run list's count
+      record[1] = 1;
+      continue;
+    }
     int64_t runs = 0;
     int64_t p = 0;
     int64_t t = k0 / geo.cg;
@@ -87,10 +137,10 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
         bool ok = true;
         for (int64_t i = 0; i < rows && ok; ++i) {
           const int64_t ih = ih0[i] + dy;
-          const bool row_in = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h);
-          const bool all_in = iw0[i] + dx >= 0 && iw0[i] + last_dx < geo.w;
-          const bool all_out = iw0[i] + last_dx < 0 || iw0[i] + dx >= geo.w;
-          ok = !row_in || all_in || all_out;
+          const bool in_h = static_cast<uint64_t>(ih) < static_cast<uint64_t>(H);
+          const bool all_in = iw0[i] + dx >= 0 && iw0[i] + last_dx < W;
+          const bool all_out = iw0[i] + last_dx < 0 || iw0[i] + dx >= W;
+          ok = !in_h || all_in || all_out;
         }
         if (ok) len = run;
       }
@@ -99,25 +149,51 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
       for (int64_t i = 0; i < rows; ++i) {
         const int64_t ih = ih0[i] + dy;
         const int64_t iw = iw0[i] + dx;
-        const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h) &&
-                            static_cast<uint64_t>(iw) < static_cast<uint64_t>(geo.w);
-        run_ptr[i] = inside ? row_base[i] + (ih * geo.w + iw) * geo.cin + c : kZeroRow;
+        const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(H) &&
+                            static_cast<uint64_t>(iw) < static_cast<uint64_t>(W);
+        run_ptr[i] = inside ? row_base[i] + (ih * W + iw) * cin + c : kZeroRow;
       }
       for (int64_t i = rows; i < kMR; ++i) run_ptr[i] = kZeroRow;
-      tile_len[1 + runs] = len;
+      record[2 + runs] = len;
       ++runs;
       p += len;
       c += len;
       t += c / geo.cg;
       c %= geo.cg;
     }
-    tile_len[0] = runs;
+    record[0] = runs;
+    record[1] = 0;
   }
+}
+
+// Tile t's A (IgemmA) from the indirection built above.
+HWY_INLINE IgemmA TileA(const void* ws, int64_t max_runs, int64_t tiles, int64_t t) {
+  constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
+  const int64_t* header = static_cast<const int64_t*>(ws);
+  const int64_t* records = header + 2 + 2 * max_runs;
+  const int64_t* record = records + t * (2 + max_runs);
+  IgemmA a;
+  a.rows = reinterpret_cast<const float* const*>(records + tiles * (2 + max_runs)) +
+           t * max_runs * kMR;
+  if (record[1] != 0) {  // interior: one pointer set, the block's runs
+    a.row_stride = 0;
+    a.off = header + 1;
+    a.off_stride = 1;
+    a.len = header + 1 + max_runs;
+    a.runs = header[0];
+  } else {
+    a.row_stride = kMR;
+    a.off = header + 1 + 2 * max_runs;  // 0
+    a.off_stride = 0;
+    a.len = record + 2;
+    a.runs = record[0];
+  }
+  return a;
 }
 
 // One task: group g, rows [m0, m1), columns [n0, n1) of the GEMM.
 inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, const float* x,
-                                 float* y, void* ws) {
+                                        float* y, void* ws) {
   const ConvGeometry& geo = plan.geo;
   const Blocking& blk = plan.blocks;
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
@@ -128,13 +204,11 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
     for (int64_t pc = 0; pc < K; pc += blk.kc) {
       const int64_t kc = std::min(blk.kc, K - pc);
       const int64_t max_runs = MaxRuns(geo, kc);
+      BuildInteriorRuns(geo, pc, kc, static_cast<int64_t*>(ws));
       for (int64_t ic = task.m0; ic < task.m1; ic += blk.mc) {
         const int64_t mc = std::min(blk.mc, task.m1 - ic);
         const int64_t tiles = DivCeil(mc, kMR);
         BuildIndirection(geo, x, task.g, ic, mc, pc, kc, ws);
-        const int64_t* lens = static_cast<const int64_t*>(ws);
-        const float* const* ptrs =
-            reinterpret_cast<const float* const*>(lens + tiles * (1 + max_runs));
         const bool accumulate = pc > 0;
         for (int64_t jr = jc; jr < jc_end; jr += nr) {
           const int64_t n = std::min(nr, jc_end - jr);
@@ -146,9 +220,8 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
           for (int64_t tile = 0; tile < tiles; ++tile) {
             const int64_t m = std::min(kMR, mc - tile * kMR);
             const IgemmTileFn fn = m == kMR ? full : GetIgemmTile(m, n);
-            const int64_t* tile_len = lens + tile * (1 + max_runs);
-            fn(ptrs + tile * max_runs * kMR, tile_len + 1, tile_len[0], b, nr,
-               c + tile * kMR * geo.cout, geo.cout, n, bias, accumulate);
+            fn(TileA(ws, max_runs, tiles, tile), b, nr, c + tile * kMR * geo.cout, geo.cout,
+               n, bias, accumulate);
           }
         }
       }

@@ -1,13 +1,19 @@
 // The direct GEMM's per-thread workspace (no SIMD; shared by planning and
 // direct_gemm-inl.h): for one MC x KC block, the indirection of each MR-row
-// tile, i.e. its runs of contiguous k and their row pointers.
+// tile (its runs of contiguous k and their row pointers, the IgemmA of
+// lib/gemm/tile.h), after the run list of interior tiles (every tap inside
+// the input), which depends only on the K block. With R = MaxRuns(geo, kc),
+// in int64 slots from ws:
 //
-//   runs[t]            = number of runs of tile t              (int64)
-//   len[t][r]          = length of run r, r < runs[t]          (int64)
-//   ptr[t][r][i]       = row i's first float of run r          (const float*)
-//
-// at ws + t * (1 + R) int64 for runs/len and, after all tiles' lengths,
-// + (t * R + r) * MR + i pointers, with R = MaxRuns(geo, kc).
+//   [0]                    interior runs count
+//   [1 + r], [1 + R + r]   interior run r: offset from the row's tap (0, 0)
+//                          element, and length
+//   [1 + 2R]               0 (the offset of tiles with a pointer set per run)
+//   [2 + 2R + t(2 + R)]    tile t: runs, interior (1) or not (0), then the
+//                          run lengths (not interior)
+// then, after all tiles' records, pointers, R * MR per tile:
+//   not interior: ptr[(t * R + r) * MR + i] = row i's first float of run r
+//   interior:     ptr[t * R * MR + i] = row i's tap (0, 0) element
 #ifndef CONVKIT_LIB_CONV_DIRECT_GEMM_H_
 #define CONVKIT_LIB_CONV_DIRECT_GEMM_H_
 
@@ -35,7 +41,7 @@ inline int64_t DirectWorkspaceBytes(const ConvGeometry& geo, int64_t mr, int64_t
                                     int64_t kc) {
   const int64_t tiles = DivCeil(mc, mr);
   const int64_t runs = MaxRuns(geo, kc);
-  return tiles * (1 + runs + runs * mr) * 8;
+  return (2 + 2 * runs + tiles * (2 + runs + runs * mr)) * 8;
 }
 
 // What padding taps point at: as long as any run.

@@ -55,7 +55,7 @@ namespace HWY_NAMESPACE {
 
 // Row pointers of the current run (unused rows are dead code).
 #define CONVKIT_IGEMM_PTR(r)                                                  \
-  const float* HWY_RESTRICT a##r = kRows > r ? ar[r] : nullptr;               \
+  const float* HWY_RESTRICT a##r = kRows > r ? ar[r] + off : nullptr;         \
   (void)a##r;
 
 #define CONVKIT_IGEMM_FMA(r)                                          \
@@ -77,11 +77,9 @@ namespace HWY_NAMESPACE {
   }
 
 // One indirect tile of kRows x kVecs vectors; requires (kVecs - 1) * Lanes <
-// n <= kVecs * Lanes. Run r's pointers are a[r * kTileRows + i].
+// n <= kVecs * Lanes.
 template <size_t kRows, size_t kVecs>
-HWY_NOINLINE void IgemmTile(const float* const* HWY_RESTRICT a,
-                            const int64_t* HWY_RESTRICT len, int64_t runs,
-                            const float* HWY_RESTRICT b, int64_t b_stride,
+HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_t b_stride,
                             float* HWY_RESTRICT c, int64_t ldc, int64_t n,
                             const float* HWY_RESTRICT bias, bool accumulate) {
   const hn::ScalableTag<float> d;
@@ -95,8 +93,13 @@ HWY_NOINLINE void IgemmTile(const float* const* HWY_RESTRICT a,
   CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_INIT)
 
   const float* HWY_RESTRICT bp = b;
+  const float* const* HWY_RESTRICT rows = a.rows;
+  const int64_t* HWY_RESTRICT offs = a.off;
+  const int64_t* HWY_RESTRICT len = a.len;
+  const int64_t runs = a.runs, row_stride = a.row_stride, off_stride = a.off_stride;
   for (int64_t r = 0; r < runs; ++r) {
-    const float* const* HWY_RESTRICT ar = a + r * static_cast<int64_t>(kTileRows);
+    const float* const* HWY_RESTRICT ar = rows + r * row_stride;
+    const int64_t off = offs[r * off_stride];
     CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_PTR)
     const int64_t k = len[r];
 #pragma GCC unroll 4

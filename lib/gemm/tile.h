@@ -42,18 +42,23 @@
 //
 // Indirect tile contract, f32_igemm_<MR>x<NV>v__<target> (XNNPACK's igemm):
 // the same C update, but A is read in place from the input through row
-// pointers, one set per run of contiguous k:
+// pointers, K being a sequence of runs of contiguous k:
 //
 //   C[0:m, 0:n] = (accumulate ? C : (bias ? bias[0:n] : 0))
-//                 + sum over runs r, p < len[r] of a[r*MR + i][p] * B[k_r + p][j]
+//                 + sum over runs r, p < len[r] of A_r[i][p] * B[k_r + p][j]
+//   A_r[i] = rows[r * row_stride + i] + off[r * off_stride]
 //
 //   with k_r = len[0] + ... + len[r-1] (the runs tile the tile's K range in
-//   order) and B as above. a[r*MR + i] for i < m points at len[r] readable
-//   floats: a run of input channels (one kernel tap, or a whole kernel row
-//   when its taps are adjacent in memory), or a zero row for taps in the
-//   padding. Same rules for m, n, B, bias and C as the packed tile, and the
-//   same operation sequence per element (k ascending), so both tiles give
-//   bit-identical results on the same K blocking.
+//   order) and B as above. Two ways to give the rows (IgemmA): one pointer
+//   set per run (row_stride = MR, off_stride = 0, off[0] = 0), as for tiles
+//   that touch the padding; or one set for all runs plus per-run offsets
+//   (row_stride = 0, off_stride = 1), as for interior tiles, whose runs are
+//   the same offsets from each row's first tap. For i < m, A_r[i] points at
+//   len[r] readable floats: a run of input channels (one kernel tap, or a
+//   whole kernel row when its taps are adjacent in memory), or a zero row for
+//   taps in the padding. Same rules for m, n, B, bias and C as the packed
+//   tile, and the same operation sequence per element (k ascending), so both
+//   tiles give bit-identical results on the same K blocking.
 //
 // KU per target: 8 on AVX3/AVX2 (32-byte runs), 4 on SSE4/SSSE3/EMU128/Arm
 // (16-byte runs, one 128-bit move), 1 on SCALAR.
@@ -93,10 +98,16 @@ using TileFn = void (*)(const float* a, const float* b, int64_t k,
                         int64_t b_stride, float* c, int64_t ldc, int64_t n,
                         const float* bias, bool accumulate);
 
-// The indirect tile: runs r in [0, runs), row pointers a[r * MR + i], run
-// lengths len[r] (see the contract above).
-using IgemmTileFn = void (*)(const float* const* a, const int64_t* len,
-                             int64_t runs, const float* b, int64_t b_stride,
+// Where an indirect tile finds A (see the contract above).
+struct IgemmA {
+  const float* const* rows = nullptr;
+  int64_t row_stride = 0;  // MR: a pointer set per run; 0: one set
+  const int64_t* off = nullptr;
+  int64_t off_stride = 0;  // 1: an offset per run; 0: off[0] for all
+  const int64_t* len = nullptr;
+  int64_t runs = 0;
+};
+using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,
                              float* c, int64_t ldc, int64_t n,
                              const float* bias, bool accumulate);
 

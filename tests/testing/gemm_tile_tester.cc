@@ -33,12 +33,15 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   const bool indirect = get_igemm_ != nullptr;
   std::ostringstream who;
   who << kernel_ << " ku=" << shape_.ku << " m=" << m_ << " n=" << n_ << " k=" << k_;
-  if (indirect) who << " runs=" << runs_ << (padding_ ? " padding" : "");
+  if (indirect) {
+    who << " runs=" << runs_ << (padding_ ? " padding" : "") << (uniform_ ? " uniform" : "");
+  }
   who
       << (accumulate_ ? " accumulate" : "") << (bias_ ? " bias" : "")
       << " ldc=" << ldc << " b_stride=" << b_stride
       << (data_ == Data::kIntegers ? " exact" : "");
-  if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1 || runs_ < 1 || runs_ > k_) {
+  if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1 || runs_ < 1 || runs_ > k_ ||
+      (uniform_ && padding_)) {
     return ::testing::AssertionFailure() << who.str() << ": outside the contract";
   }
   // A panel: mr x k, k-interleaved by ku (tile.h); rows >= m and columns
@@ -52,6 +55,8 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   // (run, row) at a zero row, whose entries of A are then 0.
   std::vector<int64_t> run_len, run_start;
   std::vector<const float*> ptrs;
+  const int64_t zero_offset = 0;
+  IgemmA ia;
   const std::vector<float> nans(static_cast<size_t>(k_), std::nanf(""));
   const std::vector<float> zeros(static_cast<size_t>(k_), 0.0f);
   if (indirect) {
@@ -78,6 +83,20 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
         ptrs[static_cast<size_t>(r * mr + i)] = p;
       }
     }
+    ia.rows = ptrs.data();
+    ia.row_stride = mr;
+    ia.off = &zero_offset;
+    ia.off_stride = 0;
+    if (uniform_) {  // row i's base, runs at their start offsets
+      for (int64_t i = 0; i < mr; ++i) {
+        ptrs[static_cast<size_t>(i)] = i < m_ ? a_rows.data() + i * k_ : nans.data();
+      }
+      ia.row_stride = 0;
+      ia.off = run_start.data();
+      ia.off_stride = 1;
+    }
+    ia.len = run_len.data();
+    ia.runs = runs_;
   }
   for (int64_t p = 0; p < k_; ++p) {
     for (int64_t i = 0; i < m_; ++i) {
@@ -112,8 +131,8 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
                 bias_ ? bias.get() : nullptr, accumulate_, want.data(), mag.data());
 
   if (indirect) {
-    get_igemm_(m_, n_)(ptrs.data(), run_len.data(), runs_, b.get(), b_stride, c0, ldc, n_,
-                       bias_ ? bias.get() : nullptr, accumulate_);
+    get_igemm_(m_, n_)(ia, b.get(), b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
+                       accumulate_);
   } else {
     get_(m_, n_)(a.data(), b.get(), k_, b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
                  accumulate_);

@@ -9,7 +9,8 @@
 // Panels and row pointers are laid out exactly as the contracts in
 // lib/gemm/tile.h say (indirect tiles: K split into `runs` runs of unequal
 // lengths, rows past m pointing at NaNs that must not be read, and with
-// padding(true) some runs of some rows pointing at a zero row), C has guard
+// padding(true) some runs of some rows pointing at a zero row; with
+// uniform(true) one pointer set and per-run offsets), C has guard
 // columns (ldc > n) and guard rows around it, and the message names the
 // kernel id, sizes and position of the first failures.
 #ifndef CONVKIT_TESTS_TESTING_GEMM_TILE_TESTER_H_
@@ -43,9 +44,12 @@ class GemmTileTester {
   GemmTileTester& accumulate(bool v) { accumulate_ = v; return *this; }
   GemmTileTester& bias(bool v) { bias_ = v; return *this; }
   GemmTileTester& data(Data v) { data_ = v; return *this; }
-  // Indirect tiles only: K in this many runs, and padding runs.
+  // Indirect tiles only: K in this many runs, and padding runs; or one row
+  // pointer set plus per-run offsets (IgemmA row_stride 0, as interior
+  // tiles), which excludes padding.
   GemmTileTester& runs(int64_t v) { runs_ = v; return *this; }
   GemmTileTester& padding(bool v) { padding_ = v; return *this; }
+  GemmTileTester& uniform(bool v) { uniform_ = v; return *this; }
 
   ::testing::AssertionResult Test() const;
 
@@ -57,6 +61,7 @@ class GemmTileTester {
   int64_t m_, n_, k_ = 17;
   int64_t runs_ = 1;
   bool padding_ = false;
+  bool uniform_ = false;
   int64_t c_pad_ = 0, b_pad_ = 0;
   bool accumulate_ = false, bias_ = false;
   Data data_ = Data::kRandom;
