@@ -144,10 +144,81 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
   }
 }
 
+#if !HWY_HAVE_SCALABLE
+// kR horizontally adjacent output pixels from ow0 (taps all inside the input
+// horizontally), one whole channel vector at c, for a kernel kKW wide with
+// stride kSW and no horizontal dilation: each input column is loaded once
+// per kernel row and feeds every tap that reads it, the kernel row's kKW
+// weight vectors stay in registers, and stride 2 loads only columns it uses.
+// Per output the FMAs run kh, then kw, ascending: the same sequence as
+// DepthwisePixel, so results do not depend on which path an output takes.
+// (Arrays of vectors: not for sizeless SVE/RVV vectors, which take the
+// generic path.)
+template <int kKW, int kSW, int kR>
+HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
+                               int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
+                               const float* HWY_RESTRICT wd, int64_t cpad,
+                               const float* HWY_RESTRICT bias, int64_t c,
+                               float* HWY_RESTRICT y) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
+  const int64_t C = geo.cin;
+  V acc[kR];
+  const V init = bias != nullptr ? hn::Load(d, bias + c) : hn::Zero(d);
+  for (int j = 0; j < kR; ++j) acc[j] = init;
+  for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+    const float* HWY_RESTRICT xr = x_img + ((ih0 + kh * geo.dh) * geo.w + iw0) * C + c;
+    const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
+    V w[kKW];
+    for (int kw = 0; kw < kKW; ++kw) w[kw] = hn::Load(d, wr + kw * cpad);
+    const float* HWY_RESTRICT xp = xr;
+#pragma GCC unroll 64
+    for (int q = 0; q < kCols; ++q, xp += C) {
+      const V xq = hn::LoadU(d, xp);
+#pragma GCC unroll 16
+      for (int kw = 0; kw < kKW; ++kw) {
+        const int t = q - kw;  // = j * kSW for the output j this tap feeds
+        if (t >= 0 && t % kSW == 0 && t / kSW < kR) {
+          acc[t / kSW] = hn::MulAdd(xq, w[kw], acc[t / kSW]);
+        }
+      }
+    }
+  }
+  for (int j = 0; j < kR; ++j) hn::StoreU(acc[j], d, y + j * geo.cout + c);
+}
+
+// Interior columns [ow0, ow1) of one output row, whole channel vectors
+// [c0, c_full): blocks of 8 pixels, then 4, 2, 1.
+template <int kKW, int kSW>
+HWY_INLINE void DepthwiseInterior(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
+                                  int64_t ih0, int64_t kh_lo, int64_t kh_hi, int64_t ow0,
+                                  int64_t ow1, const float* HWY_RESTRICT wd, int64_t cpad,
+                                  const float* HWY_RESTRICT bias, int64_t c0, int64_t c_full,
+                                  float* HWY_RESTRICT yrow) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  int64_t ow = ow0;
+  auto run = [&](auto block, int64_t pixels) {
+    for (; ow + pixels <= ow1; ow += pixels) {
+      const int64_t iw0 = ow * kSW - geo.pl;
+      for (int64_t c = c0; c < c_full; c += L) {
+        block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, bias, c, yrow + ow * geo.cout);
+      }
+    }
+  };
+  run(&DepthwiseBlock<kKW, kSW, 8>, 8);
+  run(&DepthwiseBlock<kKW, kSW, 4>, 4);
+  run(&DepthwiseBlock<kKW, kSW, 2>, 2);
+  run(&DepthwiseBlock<kKW, kSW, 1>, 1);
+}
+#endif  // !HWY_HAVE_SCALABLE
+
 // Output rows r in [r0, r1) of the N * OH rows, channels [c0, c1) (c0 a
 // multiple of Lanes). wd/bias: packed as in panels.h (bias may be null).
-// Pixels whose taps are all inside the input horizontally go four at a time
-// (whole channel vectors); the borders and the channel tail one at a time.
+// Pixels whose taps are all inside the input horizontally take whole
+// channel vectors several pixels at a time (DepthwiseBlock for 3- and 5-wide
+// kernels with stride 1 or 2, else four at a time); the borders and the
+// channel tail go one pixel at a time.
 inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const float* HWY_RESTRICT x,
                                 const float* HWY_RESTRICT wd, int64_t cpad,
@@ -160,11 +231,23 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
   const int64_t c_full = c0 + (c1 - c0) / L * L;
   // Output columns whose KW taps are all inside the input: [ow_in0, ow_in1).
   const int64_t span = (geo.kw - 1) * geo.dw;
-  const int64_t ow_in0 = (geo.pl + geo.sw - 1) / geo.sw;
-  const int64_t ow_in1 =
-      geo.w - 1 - span + geo.pl < 0
-          ? 0
-          : std::min(geo.ow, (geo.w - 1 - span + geo.pl) / geo.sw + 1);
+  const int64_t ow_in0 = std::min(geo.ow, (geo.pl + geo.sw - 1) / geo.sw);
+  const int64_t ow_in1 = std::max(
+      ow_in0, geo.w - 1 - span + geo.pl < 0
+                  ? 0
+                  : std::min(geo.ow, (geo.w - 1 - span + geo.pl) / geo.sw + 1));
+  using InteriorFn = void (*)(const ConvGeometry&, const float*, int64_t, int64_t, int64_t,
+                              int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+                              int64_t, float*);
+  InteriorFn interior = nullptr;
+#if !HWY_HAVE_SCALABLE
+  if (geo.dw == 1) {
+    if (geo.kw == 3 && geo.sw == 1) interior = &DepthwiseInterior<3, 1>;
+    if (geo.kw == 3 && geo.sw == 2) interior = &DepthwiseInterior<3, 2>;
+    if (geo.kw == 5 && geo.sw == 1) interior = &DepthwiseInterior<5, 1>;
+    if (geo.kw == 5 && geo.sw == 2) interior = &DepthwiseInterior<5, 2>;
+  }
+#endif
   for (int64_t r = r0; r < r1; ++r) {
     const int64_t n = r / geo.oh;
     const int64_t oh = r % geo.oh;
@@ -173,10 +256,24 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
     const float* x_img = x + n * geo.h * geo.w * geo.cin;
     const int64_t ih0 = oh * geo.sh - geo.pt;
     float* yrow = y + r * geo.ow * geo.cout;
-    int64_t ow = 0;
+    for (int64_t ow = 0; ow < ow_in0; ++ow) {
+      DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, bias, c0, c1,
+                             yrow + ow * geo.cout);
+    }
+    int64_t ow = ow_in0;
+    if (interior != nullptr && c_full > c0) {
+      interior(geo, x_img, ih0, kh_lo, kh_hi, ow_in0, ow_in1, wd, cpad, bias, c0, c_full, yrow);
+      if (c_full < c1) {
+        for (; ow < ow_in1; ++ow) {
+          DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, bias, c_full, c1,
+                                 yrow + ow * geo.cout);
+        }
+      }
+      ow = ow_in1;
+    }
     while (ow < geo.ow) {
       float* ypix = yrow + ow * geo.cout;
-      if (ow >= ow_in0 && ow + 4 <= ow_in1 && c_full > c0) {
+      if (ow + 4 <= ow_in1 && c_full > c0) {
         const int64_t iw0 = ow * geo.sw - geo.pl;
         for (int64_t c = c0; c < c_full; c += L) {
           DepthwisePixels4(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, bias, c, ypix);
