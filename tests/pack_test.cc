@@ -105,7 +105,7 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
   const float* lo = x.data();
   const float* hi = x.data() + x.size();
   for (int64_t t = 0; t < tiles; ++t) {
-    const IgemmA a = TileA(ws.data(), max_runs, tiles, t);
+    const IgemmA a = LayoutOf(ws.data(), geo, kMR, mc, kc).tiles[t];
     ASSERT_GE(a.runs, 1) << what;
     ASSERT_LE(a.runs, max_runs) << what;
     int64_t p = 0;
@@ -116,7 +116,9 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
       for (int64_t i = 0; i < kMR; ++i) {
         const int64_t row = t * kMR + i;
         if (row >= mc) {  // never read; per-run sets point at the zero row
-          if (a.row_stride != 0) ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride + i]) << what;
+          if (a.row_stride != 0) {
+            ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride + i]) << what;
+          }
           continue;
         }
         const float* ap = a.rows[r * a.row_stride + i] + a.off[r * a.off_stride];

@@ -1,5 +1,5 @@
 // The direct GEMM (oneDNN's brgemm convolution, XNNPACK's indirect GEMM): the
-// loop nest of the packed GEMM, jc -> pc -> ic -> jr -> ir, but A is never
+// loop nest jc -> pc -> ic -> ir -> jr around the register tile, A never
 // copied. Per MC x KC block the task builds, for each MR-row tile, its
 // indirection (direct_gemm.h): row pointers into the NHWC input, one set per
 // run of contiguous k, padding taps pointing at a zero row; the indirect tile
@@ -71,9 +71,8 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t max_runs = MaxRuns(geo, kc);
   const int64_t tiles = DivCeil(mc, kMR);
-  int64_t* HWY_RESTRICT records = static_cast<int64_t*>(ws) + 2 + 2 * max_runs;
-  const float** HWY_RESTRICT ptrs =
-      reinterpret_cast<const float**>(records + tiles * (2 + max_runs));
+  const DirectLayout layout = LayoutOf(ws, geo, kMR, mc, kc);
+  const int64_t* HWY_RESTRICT header = layout.header;
   // Locals: the stores below would otherwise make the compiler reload geo.
   const int64_t H = geo.h, W = geo.w, cin = geo.cin, OW = geo.ow, OH = geo.oh;
   const int64_t sh = geo.sh, sw = geo.sw, pt = geo.pt, pl = geo.pl;
@@ -112,14 +111,19 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
         row_in = oh >= oh_in0 && oh < oh_in1;
       }
     }
-    int64_t* HWY_RESTRICT record = records + tile * (2 + max_runs);
-    const float** HWY_RESTRICT tile_ptr = ptrs + tile * max_runs * kMR;
-    if (interior_tile) {
+    int64_t* HWY_RESTRICT tile_len = layout.lens + tile * max_runs;
+    const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
+    IgemmA& a = layout.tiles[tile];
+    a.rows = tile_ptr;
+    if (interior_tile) {  // one pointer set, the block's runs
       for (int64_t i = 0; i < kMR; ++i) {
         tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * cin : kZeroRow;
       }
-      record[0] = 0;  // the interior run list's count
-      record[1] = 1;
+      a.row_stride = 0;
+      a.off = header + 1;
+      a.off_stride = 1;
+      a.len = header + 1 + max_runs;
+      a.runs = header[0];
       continue;
     }
     int64_t runs = 0;
@@ -154,41 +158,19 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
         run_ptr[i] = inside ? row_base[i] + (ih * W + iw) * cin + c : kZeroRow;
       }
       for (int64_t i = rows; i < kMR; ++i) run_ptr[i] = kZeroRow;
-      record[2 + runs] = len;
+      tile_len[runs] = len;
       ++runs;
       p += len;
       c += len;
       t += c / geo.cg;
       c %= geo.cg;
     }
-    record[0] = runs;
-    record[1] = 0;
-  }
-}
-
-// Tile t's A (IgemmA) from the indirection built above.
-HWY_INLINE IgemmA TileA(const void* ws, int64_t max_runs, int64_t tiles, int64_t t) {
-  constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
-  const int64_t* header = static_cast<const int64_t*>(ws);
-  const int64_t* records = header + 2 + 2 * max_runs;
-  const int64_t* record = records + t * (2 + max_runs);
-  IgemmA a;
-  a.rows = reinterpret_cast<const float* const*>(records + tiles * (2 + max_runs)) +
-           t * max_runs * kMR;
-  if (record[1] != 0) {  // interior: one pointer set, the block's runs
-    a.row_stride = 0;
-    a.off = header + 1;
-    a.off_stride = 1;
-    a.len = header + 1 + max_runs;
-    a.runs = header[0];
-  } else {
     a.row_stride = kMR;
     a.off = header + 1 + 2 * max_runs;  // 0
     a.off_stride = 0;
-    a.len = record + 2;
-    a.runs = record[0];
+    a.len = tile_len;
+    a.runs = runs;
   }
-  return a;
 }
 
 // One task: group g, rows [m0, m1), columns [n0, n1) of the GEMM.
@@ -203,27 +185,24 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
     const int64_t jc_end = std::min(jc + blk.nc, task.n1);
     for (int64_t pc = 0; pc < K; pc += blk.kc) {
       const int64_t kc = std::min(blk.kc, K - pc);
-      const int64_t max_runs = MaxRuns(geo, kc);
       BuildInteriorRuns(geo, pc, kc, static_cast<int64_t*>(ws));
       for (int64_t ic = task.m0; ic < task.m1; ic += blk.mc) {
         const int64_t mc = std::min(blk.mc, task.m1 - ic);
         const int64_t tiles = DivCeil(mc, kMR);
         BuildIndirection(geo, x, task.g, ic, mc, pc, kc, ws);
+        const IgemmA* a = LayoutOf(ws, geo, kMR, mc, kc).tiles;
         const bool accumulate = pc > 0;
-        for (int64_t jr = jc; jr < jc_end; jr += nr) {
-          const int64_t n = std::min(nr, jc_end - jr);
-          const int64_t panel = task.g * plan.b_panels + jr / nr;
-          const float* b = plan.weights + (panel * K + pc) * nr;
-          const float* bias = !accumulate && plan.bias != nullptr ? plan.bias + panel * nr : nullptr;
-          const IgemmTileFn full = GetIgemmTile(kMR, n);
-          float* c = y + ic * geo.cout + task.g * geo.ng + jr;
-          for (int64_t tile = 0; tile < tiles; ++tile) {
-            const int64_t m = std::min(kMR, mc - tile * kMR);
-            const IgemmTileFn fn = m == kMR ? full : GetIgemmTile(m, n);
-            fn(TileA(ws, max_runs, tiles, tile), b, nr, c + tile * kMR * geo.cout, geo.cout,
-               n, bias, accumulate);
-          }
-        }
+        // ir outer, jr inner (IgemmBlock): the B block (KC x NC) is sized to
+        // stay in L2, each tile's A in L1 across the panels, and rows of C
+        // are written whole (measured 5-25% faster than jr outer here, most
+        // on layers with small K, whose time goes to storing C).
+        const int64_t panel = task.g * plan.b_panels + jc / nr;
+        const int64_t panels = DivCeil(jc_end - jc, nr);
+        IgemmBlock(a, tiles, mc - (tiles - 1) * kMR, plan.weights + (panel * K + pc) * nr,
+                   K * nr, panels, jc_end - jc - (panels - 1) * nr,
+                   y + ic * geo.cout + task.g * geo.ng + jc, geo.cout,
+                   !accumulate && plan.bias != nullptr ? plan.bias + panel * nr : nullptr,
+                   accumulate);
       }
     }
   }

@@ -1,19 +1,18 @@
 // The direct GEMM's per-thread workspace (no SIMD; shared by planning and
-// direct_gemm-inl.h): for one MC x KC block, the indirection of each MR-row
-// tile (its runs of contiguous k and their row pointers, the IgemmA of
-// lib/gemm/tile.h), after the run list of interior tiles (every tap inside
-// the input), which depends only on the K block. With R = MaxRuns(geo, kc),
-// in int64 slots from ws:
+// direct_gemm-inl.h): for one MC x KC block, each MR-row tile's A as the
+// indirect tile reads it (IgemmA, lib/gemm/tile.h: runs of contiguous k and
+// row pointers), after the run list of interior tiles (every tap inside the
+// input), which depends only on the K block. With R = MaxRuns(geo, kc) and
+// T tiles, from ws:
 //
-//   [0]                    interior runs count
-//   [1 + r], [1 + R + r]   interior run r: offset from the row's tap (0, 0)
-//                          element, and length
-//   [1 + 2R]               0 (the offset of tiles with a pointer set per run)
-//   [2 + 2R + t(2 + R)]    tile t: runs, interior (1) or not (0), then the
-//                          run lengths (not interior)
-// then, after all tiles' records, pointers, R * MR per tile:
-//   not interior: ptr[(t * R + r) * MR + i] = row i's first float of run r
-//   interior:     ptr[t * R * MR + i] = row i's tap (0, 0) element
+//   int64 [0]                    interior runs count
+//   int64 [1 + r], [1 + R + r]   interior run r: offset from the row's tap
+//                                (0, 0) element, and length
+//   int64 [1 + 2R]               0 (offset of tiles with a pointer set per run)
+//   IgemmA [T]                   each tile's A
+//   int64 [T][R]                 run lengths of tiles that touch the padding
+//   const float* [T][R][MR]      their row pointers per run (interior
+//                                tiles: [t][0][i] = row i's tap (0, 0))
 #ifndef CONVKIT_LIB_CONV_DIRECT_GEMM_H_
 #define CONVKIT_LIB_CONV_DIRECT_GEMM_H_
 
@@ -41,7 +40,27 @@ inline int64_t DirectWorkspaceBytes(const ConvGeometry& geo, int64_t mr, int64_t
                                     int64_t kc) {
   const int64_t tiles = DivCeil(mc, mr);
   const int64_t runs = MaxRuns(geo, kc);
-  return (2 + 2 * runs + tiles * (2 + runs + runs * mr)) * 8;
+  return (2 + 2 * runs) * 8 + tiles * static_cast<int64_t>(sizeof(IgemmA)) +
+         tiles * (runs + runs * mr) * 8;
+}
+
+// The parts of the workspace above.
+struct DirectLayout {
+  int64_t* header;
+  IgemmA* tiles;
+  int64_t* lens;
+  const float** ptrs;
+};
+inline DirectLayout LayoutOf(void* ws, const ConvGeometry& geo, int64_t mr, int64_t mc,
+                             int64_t kc) {
+  const int64_t runs = MaxRuns(geo, kc);
+  const int64_t tiles = DivCeil(mc, mr);
+  DirectLayout l;
+  l.header = static_cast<int64_t*>(ws);
+  l.tiles = reinterpret_cast<IgemmA*>(l.header + 2 + 2 * runs);
+  l.lens = reinterpret_cast<int64_t*>(l.tiles + tiles);
+  l.ptrs = reinterpret_cast<const float**>(l.lens + tiles * runs);
+  return l;
 }
 
 // What padding taps point at: as long as any run.

@@ -42,13 +42,9 @@ HWY_INLINE void MacroKernel(const Plan& plan, const float* ws, int64_t g,
     const int64_t panel = g * plan.b_panels + jr / nr;
     const float* b = plan.weights + (panel * geo.k + k0) * nr;
     const float* bias = with_bias ? plan.bias + panel * nr : nullptr;
-    const TileFn full = GetTile(kMR, n);
-    for (int64_t ir = 0; ir < mc; ir += kMR) {
-      const int64_t m = std::min(kMR, mc - ir);
-      const TileFn tile = m == kMR ? full : GetTile(m, n);
-      float* c = y + (m0 + ir) * geo.cout + g * geo.ng + jr;
-      tile(ws + ir / kMR * panel_stride, b, kc, nr, c, geo.cout, n, bias, accumulate);
-    }
+    const int64_t tiles = DivCeil(mc, kMR);
+    GetGemmPanel(n)(ws, panel_stride, tiles, mc - (tiles - 1) * kMR, b, kc, nr,
+                    y + m0 * geo.cout + g * geo.ng + jr, geo.cout, n, bias, accumulate);
   }
 }
 

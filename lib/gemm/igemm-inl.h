@@ -77,11 +77,11 @@ namespace HWY_NAMESPACE {
   }
 
 // One indirect tile of kRows x kVecs vectors; requires (kVecs - 1) * Lanes <
-// n <= kVecs * Lanes.
+// n <= kVecs * Lanes. Inlined into IgemmTile and IgemmBlock.
 template <size_t kRows, size_t kVecs>
-HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_t b_stride,
-                            float* HWY_RESTRICT c, int64_t ldc, int64_t n,
-                            const float* HWY_RESTRICT bias, bool accumulate) {
+HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
+                              int64_t b_stride, float* HWY_RESTRICT c, int64_t ldc,
+                              int64_t n, const float* HWY_RESTRICT bias, bool accumulate) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   const size_t L = hn::Lanes(d);
@@ -119,6 +119,13 @@ HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_
   CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_STORE)
 }
 
+template <size_t kRows, size_t kVecs>
+HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_t b_stride,
+                            float* HWY_RESTRICT c, int64_t ldc, int64_t n,
+                            const float* HWY_RESTRICT bias, bool accumulate) {
+  IgemmTileBody<kRows, kVecs>(a, b, b_stride, c, ldc, n, bias, accumulate);
+}
+
 #undef CONVKIT_IGEMM_DECL
 #undef CONVKIT_IGEMM_INIT
 #undef CONVKIT_IGEMM_PTR
@@ -151,6 +158,35 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
     if (vecs == 4) return kV4[row];
   }
   return kV1[row];
+}
+
+// ir outer, jr inner over one block: tiles t < count (the last m_last rows),
+// each across `panels` column panels of NR (the last n_last columns) at b +
+// p * b_panel floats, C columns p * NR. For K blocks whose whole B block sits
+// in L1/L2: each tile's rows of C are written whole and in order, and its A
+// stays in L1 across the panels.
+HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
+                                    int64_t m_last, const float* HWY_RESTRICT b,
+                                    int64_t b_panel, int64_t panels, int64_t n_last,
+                                    float* HWY_RESTRICT c, int64_t ldc,
+                                    const float* HWY_RESTRICT bias, bool accumulate) {
+  constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
+  const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
+  for (int64_t t = 0; t < count; ++t) {
+    const int64_t m = t + 1 == count ? m_last : kMR;
+    float* HWY_RESTRICT ct = c + t * kMR * ldc;
+    for (int64_t p = 0; p < panels; ++p) {
+      const int64_t n = p + 1 == panels ? n_last : nr;
+      const float* HWY_RESTRICT bp = b + p * b_panel;
+      const float* HWY_RESTRICT biasp = bias != nullptr ? bias + p * nr : nullptr;
+      if (m == kMR && n == nr) {
+        IgemmTileBody<kTileRows, kTileVecs>(a[t], bp, nr, ct + p * nr, ldc, nr, biasp,
+                                            accumulate);
+      } else {
+        GetIgemmTile(m, n)(a[t], bp, nr, ct + p * nr, ldc, n, biasp, accumulate);
+      }
+    }
+  }
 }
 
 }  // namespace HWY_NAMESPACE

@@ -179,13 +179,14 @@ HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
   }
 
 // One register tile of kRows x kVecs vectors; see the contract in tile.h.
-// Requires (kVecs - 1) * Lanes < n <= kVecs * Lanes.
+// Requires (kVecs - 1) * Lanes < n <= kVecs * Lanes. Inlined into GemmTile
+// and GemmPanel.
 template <size_t kRows, size_t kVecs>
-HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a,
-                           const float* HWY_RESTRICT b, int64_t k,
-                           int64_t b_stride, float* HWY_RESTRICT c,
-                           int64_t ldc, int64_t n,
-                           const float* HWY_RESTRICT bias, bool accumulate) {
+HWY_INLINE void GemmTileBody(const float* HWY_RESTRICT a,
+                             const float* HWY_RESTRICT b, int64_t k,
+                             int64_t b_stride, float* HWY_RESTRICT c,
+                             int64_t ldc, int64_t n,
+                             const float* HWY_RESTRICT bias, bool accumulate) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   const size_t L = hn::Lanes(d);
@@ -227,6 +228,13 @@ HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a,
   CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_STORE)
 }
 
+template <size_t kRows, size_t kVecs>
+HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b,
+                           int64_t k, int64_t b_stride, float* HWY_RESTRICT c, int64_t ldc,
+                           int64_t n, const float* HWY_RESTRICT bias, bool accumulate) {
+  GemmTileBody<kRows, kVecs>(a, b, k, b_stride, c, ldc, n, bias, accumulate);
+}
+
 #undef CONVKIT_TILE_DECL
 #undef CONVKIT_TILE_INIT
 #undef CONVKIT_TILE_FMA
@@ -261,6 +269,40 @@ inline TileFn GetTile(int64_t m, int64_t n) {
     if (vecs == 4) return kV4[row];
   }
   return kV1[row];
+}
+
+// The ir loop over one column panel (tile.h, GemmPanelFn): packed tile t at
+// a + t * a_stride.
+template <size_t kVecs>
+HWY_NOINLINE void GemmPanel(const float* HWY_RESTRICT a, int64_t a_stride, int64_t count,
+                            int64_t m_last, const float* HWY_RESTRICT b, int64_t k,
+                            int64_t b_stride, float* HWY_RESTRICT c, int64_t ldc, int64_t n,
+                            const float* HWY_RESTRICT bias, bool accumulate) {
+  constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
+  const int64_t full = m_last == kMR ? count : count - 1;
+  for (int64_t t = 0; t < full; ++t) {
+    GemmTileBody<kTileRows, kVecs>(a + t * a_stride, b, k, b_stride, c + t * kMR * ldc, ldc,
+                                   n, bias, accumulate);
+  }
+  if (full < count) {
+    GetTile(m_last, n)(a + full * a_stride, b, k, b_stride, c + full * kMR * ldc, ldc, n,
+                       bias, accumulate);
+  }
+}
+
+inline GemmPanelFn GetGemmPanel(int64_t n) {
+  const size_t L = hn::Lanes(hn::ScalableTag<float>());
+  const size_t vecs = (static_cast<size_t>(n) + L - 1) / L;
+  if constexpr (kTileVecs >= 4) {
+    if (vecs == 4) return &GemmPanel<4>;
+  }
+  if constexpr (kTileVecs >= 3) {
+    if (vecs == 3) return &GemmPanel<3>;
+  }
+  if constexpr (kTileVecs >= 2) {
+    if (vecs == 2) return &GemmPanel<2>;
+  }
+  return &GemmPanel<1>;
 }
 
 // This target's tile shape (for planning and the kernel table).

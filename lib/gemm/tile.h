@@ -111,6 +111,15 @@ using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,
                              float* c, int64_t ldc, int64_t n,
                              const float* bias, bool accumulate);
 
+// The ir loop of a column panel (the macro-kernel's inner loop in one call):
+// `count` packed tiles of MR rows down C (the last m_last rows), tile t's A
+// at a + t * a_stride floats, all with the same B panel, n, bias and
+// accumulate.
+using GemmPanelFn = void (*)(const float* a, int64_t a_stride, int64_t count,
+                             int64_t m_last, const float* b, int64_t k,
+                             int64_t b_stride, float* c, int64_t ldc, int64_t n,
+                             const float* bias, bool accumulate);
+
 }  // namespace convkit
 
 #endif  // CONVKIT_LIB_GEMM_TILE_H_
