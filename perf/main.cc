@@ -63,9 +63,12 @@ const char kUsage[] =
     "  --reps N          timed repetitions per implementation (default 10)\n"
     "  --min-time S      keep repeating until S seconds have passed per shape\n"
     "                    (default 0.3)\n"
-    "  --settle MS       with several threads, pause MS milliseconds (default 20)\n"
-    "                    before each short timed run, so that other runtimes' spinning\n"
-    "                    workers (TBB, OpenMP, pthreadpool) have gone to sleep\n"
+    "  --warm MS         with several threads, run each implementation untimed for\n"
+    "                    MS milliseconds (default 2, at least once) before each of\n"
+    "                    its short timed runs, so that its workers are awake\n"
+    "  --drain MS        with several threads, busy-wait MS milliseconds (default 40)\n"
+    "                    after each XNNPACK run: its pthreadpool workers spin ~35 ms\n"
+    "                    after a run and would take a core from the next runtime\n"
     "  --check           compare every output with the double reference (the tests'\n"
     "                    tolerance) before timing; a mismatch exits with status 1\n"
     "\n"
@@ -93,7 +96,8 @@ struct Args {
   int sweeps = 1;
   int reps = 10;
   double min_time = 0.3;
-  double settle_ms = 20.0;
+  double warm_ms = 2.0;
+  double drain_ms = 40.0;
   bool check = false;
   bool no_naive = false;
   std::string csv, json;
@@ -206,8 +210,10 @@ Args ParseArgs(int argc, char** argv) {
       args.reps = ParseInt(a, value(), 1);
     } else if (a == "--min-time") {
       args.min_time = ParseNonNegative(a, value(), "seconds");
-    } else if (a == "--settle") {
-      args.settle_ms = ParseNonNegative(a, value(), "milliseconds");
+    } else if (a == "--warm") {
+      args.warm_ms = ParseNonNegative(a, value(), "milliseconds");
+    } else if (a == "--drain") {
+      args.drain_ms = ParseNonNegative(a, value(), "milliseconds");
     } else if (a == "--check") {
       args.check = true;
     } else if (a == "--algos") {
@@ -410,14 +416,20 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
     t.active = true;
   }
 
-  // Interleaved: every active implementation once per round. The thread
-  // pools of different runtimes (OpenMP, pthreadpool, TBB) fight over the
-  // cores while the previous one's workers spin-wait: on the 2-vCPU machine
-  // this was written on, a spinning TBB worker delayed convkit's OpenMP
-  // worker by whole 4 ms scheduler ticks (a 0.25 ms layer timed at 8 ms with
-  // a 3 ms pause, 0.3 ms with 20 ms). So with several threads each short
-  // timed run comes after a pause (--settle: other pools go to sleep) and an
-  // untimed run of the same implementation (its own pool is awake).
+  // Interleaved: every active implementation once per round. With several
+  // threads on a small VM, runtimes fight over the cores: pthreadpool's
+  // workers spin ~35 ms after each run (XNNPACK is timed last in a round and
+  // followed by a busy-wait, --drain), and sleeping between runs lets idle
+  // vCPUs halt, so the next call waits for the host to wake them (measured:
+  // whole 4 ms scheduler ticks on 0.1 ms layers). So each short timed run
+  // follows untimed runs of the same implementation (--warm), with no
+  // sleep: its own workers are awake and the cores busy.
+  auto busy_wait = [](double ms) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration<double, std::milli>(ms);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  };
   const auto start = std::chrono::steady_clock::now();
   for (int round = 0;; ++round) {
     bool any = false;
@@ -427,13 +439,17 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
       }
       // (Only for short runs: a long run's wake-up cost is noise, and the
       // naive loop would take twice as long.)
-      if (config.threads > 1 && (t.times.empty() || t.times.back() < kShortRun)) {
-        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(args.settle_ms));
-        t.impl->Run();
+      const bool multi = config.threads > 1;
+      if (multi && (t.times.empty() || t.times.back() < kShortRun)) {
+        const auto warm_start = std::chrono::steady_clock::now();
+        do {
+          t.impl->Run();
+        } while (Seconds(warm_start, std::chrono::steady_clock::now()) * 1e3 < args.warm_ms);
       }
       const auto a = std::chrono::steady_clock::now();
       t.impl->Run();
       t.times.push_back(Seconds(a, std::chrono::steady_clock::now()));
+      if (multi && t.impl->name() == "xnnpack") busy_wait(args.drain_ms);
       any = true;
     }
     const bool enough = round + 1 >= args.reps &&
