@@ -85,6 +85,25 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   const int64_t ow_in1 = W - 1 - span_w + pl < 0 ? 0 : (W - 1 - span_w + pl) / sw + 1;
   const bool merge_kw = geo.groups == 1 && geo.dw == 1;
 
+  // 1x1, stride 1, unpadded: A is the input itself, row m at x + m * Cin,
+  // every tile interior.
+  if (geo.taps == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && geo.pb == 0 && geo.pr == 0) {
+    for (int64_t tile = 0; tile < tiles; ++tile) {
+      const int64_t rows = std::min(kMR, mc - tile * kMR);
+      const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
+      const float* row0 = x + (m0 + tile * kMR) * cin + g * geo.cg;
+      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? row0 + i * cin : kZeroRow;
+      IgemmA& a = layout.tiles[tile];
+      a.rows = tile_ptr;
+      a.row_stride = 0;
+      a.off = header + 1;
+      a.off_stride = 1;
+      a.len = header + 1 + max_runs;
+      a.runs = header[0];
+    }
+    return;
+  }
+
   // Output coordinates of the first row, then advanced incrementally.
   int64_t n = m0 / (OH * OW);
   int64_t oh = (m0 % (OH * OW)) / OW;
@@ -96,6 +115,31 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
 
   for (int64_t tile = 0; tile < tiles; ++tile) {
     const int64_t rows = std::min(kMR, mc - tile * kMR);
+    int64_t* HWY_RESTRICT tile_len = layout.lens + tile * max_runs;
+    const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
+    IgemmA& a = layout.tiles[tile];
+    a.rows = tile_ptr;
+    // Most tiles of large images: all rows in one output row, all interior;
+    // their first taps are sw * Cin apart.
+    if (row_in && ow >= ow_in0 && ow + rows <= ow_in1) {
+      const float* tap0 = img + ((oh * sh - pt) * W + (ow * sw - pl)) * cin;
+      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? tap0 + i * sw * cin : kZeroRow;
+      a.row_stride = 0;
+      a.off = header + 1;
+      a.off_stride = 1;
+      a.len = header + 1 + max_runs;
+      a.runs = header[0];
+      ow += rows;
+      if (ow == OW) {
+        ow = 0;
+        if (++oh == OH) {
+          oh = 0;
+          img += image;
+        }
+        row_in = oh >= oh_in0 && oh < oh_in1;
+      }
+      continue;
+    }
     bool interior_tile = true;
     for (int64_t i = 0; i < rows; ++i) {
       row_base[i] = img;
@@ -111,10 +155,6 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
         row_in = oh >= oh_in0 && oh < oh_in1;
       }
     }
-    int64_t* HWY_RESTRICT tile_len = layout.lens + tile * max_runs;
-    const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
-    IgemmA& a = layout.tiles[tile];
-    a.rows = tile_ptr;
     if (interior_tile) {  // one pointer set, the block's runs
       for (int64_t i = 0; i < kMR; ++i) {
         tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * cin : kZeroRow;
