@@ -143,7 +143,9 @@ enum class Algorithm : int {
                  // vectorized over channels
   kDirectGemm,   // any shape: GEMM reading the input in place through row
                  // pointers (indirect GEMM), no copy of the input
-  kIm2colGemm,   // any shape: im2col packed a cache block at a time + GEMM
+  kIm2colGemm,   // any shape: im2col packed a cache block at a time + GEMM;
+                 // never chosen by kAuto (slower than kDirectGemm wherever
+                 // measured)
   kShiftedGemm,  // any shape: one GEMM per kernel tap on the shifted input
                  // (the notebooks' second method); never chosen by kAuto
   kNaive,        // the direct 7-deep loop in float; never chosen by kAuto

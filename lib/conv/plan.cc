@@ -30,10 +30,13 @@ bool Always(const ConvGeometry&) { return true; }
 
 // ---------------------------------------------------------------------------
 // Cost model for kAuto, in units of one FMA lane (one multiply-add of one
-// float in a vector register): a tile runs at about one unit per lane per
-// FMA slot, so costs compare directly across algorithms of one target. The
-// constants are per-element costs measured relative to the tile loop with
-// convkit-perf --algos (docs/perf/).
+// float in a vector register), so costs compare across algorithms of one
+// target; kAuto takes the cheapest automatic row that applies. The automatic
+// rows are depthwise and direct_gemm: im2col_gemm measured slower than
+// direct_gemm on every layer of the suites and of the shapes probed from the
+// corpus (first layers by 1.5-2x, grouped layers by 1.5-4x, large 3x3 and 1x1
+// by 4-22%; convkit-perf --algos, docs/perf/), so it runs only when asked for.
+// A future row (Winograd, say) adds its cost here.
 
 // Multiply-adds the register tiles execute: every output column is padded to
 // whole vectors.
@@ -42,32 +45,16 @@ double TileLanes(const ConvGeometry& g, const TileShape& t) {
          static_cast<double>(g.k) * static_cast<double>(RoundUp(g.ng, t.lanes));
 }
 
-// Copying one float of A into a panel (a 16- or 32-byte move per KU floats,
-// plus the row bookkeeping), per pass over N.
-constexpr double kPackPerFloat = 2.0;
-// Starting one run of contiguous channels: per row of a packed panel, or per
-// MR-row tile of the indirect GEMM (load MR pointers, restart the k loop).
+// Starting one run of contiguous channels in an MR-row tile of the indirect
+// GEMM: load MR pointers, restart the k loop.
 constexpr double kRunStart = 24.0;
-// The indirect GEMM reads A rows in place; when their stride is a multiple of
-// 4 KiB the MR rows fall into the same L1 sets and alias with the C stores
-// (4K aliasing), which measured up to ~30% slower than packed A.
-constexpr double kAliasPenalty = 1.4;
 
-// Runs of contiguous channels per row of A: a tap each, or a whole kernel row
+// Runs of contiguous channels per tile: a tap each, or a whole kernel row
 // when the taps of a kernel row are adjacent in memory (one group, no
-// horizontal dilation) and not cut by padding (most rows of large images).
-double RunsPerRow(const ConvGeometry& g) {
+// horizontal dilation; most tiles of large images are not cut by padding).
+double RunsPerTile(const ConvGeometry& g) {
   const bool merge = g.groups == 1 && g.dw == 1 && g.kw > 1;
   return static_cast<double>(merge ? g.kh : g.taps);
-}
-
-double Im2colCost(const ConvGeometry& g, const KernelTable& kt) {
-  const TileShape& t = kt.gemm;
-  const Blocking b = PackedBlocking(g, t);
-  const double passes = static_cast<double>(DivCeil(g.ng, b.nc));
-  const double a = static_cast<double>(g.groups) * static_cast<double>(g.m);
-  return TileLanes(g, t) +
-         passes * a * (static_cast<double>(g.k) * kPackPerFloat + RunsPerRow(g) * kRunStart);
 }
 
 double DirectCost(const ConvGeometry& g, const KernelTable& kt) {
@@ -75,9 +62,7 @@ double DirectCost(const ConvGeometry& g, const KernelTable& kt) {
   const double tiles = static_cast<double>(g.groups) *
                        static_cast<double>(DivCeil(g.m, t.mr)) *
                        static_cast<double>(DivCeil(g.ng, t.nr));
-  const bool aliased = (g.sw * g.cin * static_cast<int64_t>(sizeof(float))) % 4096 == 0;
-  return TileLanes(g, t) * (aliased ? kAliasPenalty : 1.0) +
-         tiles * RunsPerRow(g) * kRunStart;
+  return TileLanes(g, t) + tiles * RunsPerTile(g) * kRunStart;
 }
 
 double DepthwiseCost(const ConvGeometry& g, const KernelTable& kt) {
@@ -117,7 +102,7 @@ const std::vector<AlgorithmRow> kTable = {
     {Algorithm::kDirectGemm, "direct_gemm", true, Always, "", DirectCost,
      WeightLayout::kGemmPanels, Split::kGemm, DirectBlocking, DirectWorkspace, &KernelTable::direct_gemm,
      &KernelTable::igemm_id},
-    {Algorithm::kIm2colGemm, "im2col_gemm", true, Always, "", Im2colCost,
+    {Algorithm::kIm2colGemm, "im2col_gemm", false, Always, "", NotAutomatic,
      WeightLayout::kGemmPanels, Split::kGemm, PackedBlocking, Im2colWorkspace, &KernelTable::im2col_gemm,
      &KernelTable::gemm_id},
     {Algorithm::kShiftedGemm, "shifted_gemm", false, Always, "", NotAutomatic,
