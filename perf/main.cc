@@ -41,7 +41,8 @@ const char kUsage[] =
     "\n"
     "shapes (default: --suite quick):\n"
     "  --suite NAME      built-in suite: quick, seeds, resnet50, vgg16, mobilenetv2,\n"
-    "                    all (repeatable)\n"
+    "                    topologies (60 of benchdnn's network layers), all\n"
+    "                    (repeatable)\n"
     "  --shape SPEC      one shape, e.g. n=1,h=56,w=56,ci=64,co=64,k=3x3,s=1,p=1,d=1,g=1\n"
     "                    (repeatable). Fields: n, h, w, ci, co, k (required: h, w,\n"
     "                    ci, co, k), s, p, d, g, bias. k/s/d take A or AxB (height x\n"
@@ -181,7 +182,8 @@ Args ParseArgs(int argc, char** argv) {
       // "all" runs the network suites one after the other, each with its own
       // summary, then an overall one.
       const std::vector<std::string> names =
-          name == "all" ? std::vector<std::string>{"seeds", "resnet50", "vgg16", "mobilenetv2"}
+          name == "all" ? std::vector<std::string>{"seeds", "resnet50", "vgg16", "mobilenetv2",
+                                                   "topologies"}
                         : std::vector<std::string>{name};
       for (const std::string& n : names) {
         Suite s;
