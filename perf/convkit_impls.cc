@@ -42,7 +42,7 @@ class ConvkitImpl : public Impl {
     op_->Forward(data_->input.data(), output_.data(), workspace_.data(), workspace_.size());
   }
 
-  void Output(std::vector<float>* nhwc) override { *nhwc = output_; }
+  void Output(std::vector<float>* nhwc) override { nhwc->assign(output_.begin(), output_.end()); }
   std::string detail() const override {
     return op_ ? op_->info().algorithm + " " + op_->info().kernel : "";
   }
@@ -54,8 +54,8 @@ class ConvkitImpl : public Impl {
   std::string name_;
   const ShapeData* data_ = nullptr;
   std::unique_ptr<Conv2d> op_;
-  std::vector<char> workspace_;
-  std::vector<float> output_;
+  std::vector<char, AlignedAllocator<char>> workspace_;
+  Floats output_;
 };
 
 }  // namespace

@@ -5,7 +5,9 @@
 #ifndef CONVKIT_PERF_IMPL_H_
 #define CONVKIT_PERF_IMPL_H_
 
+#include <cstddef>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -14,10 +16,28 @@
 namespace convkit {
 namespace perf {
 
+// 64-byte aligned floats, as frameworks allocate tensors (PyTorch, oneDNN's
+// own memory objects): every implementation reads and writes aligned
+// buffers, so none pays for cache-line splits the others do not.
+template <class T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <class U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)));
+  }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const AlignedAllocator&) const { return true; }
+  bool operator!=(const AlignedAllocator&) const { return false; }
+};
+using Floats = std::vector<float, AlignedAllocator<float>>;
+
 // One shape's tensors in convkit's layouts (NHWC input, HWIO weights).
 struct ShapeData {
   Conv2dDesc desc;
-  std::vector<float> input, weights, bias;  // bias empty if !desc.has_bias
+  Floats input, weights, bias;  // bias empty if !desc.has_bias
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
 };
 

@@ -266,7 +266,7 @@ double Seconds(std::chrono::steady_clock::time_point a,
   return std::chrono::duration<double>(b - a).count();
 }
 
-void Fill(std::vector<float>* v, std::mt19937* rng) {
+void Fill(Floats* v, std::mt19937* rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (float& x : *v) x = dist(*rng);
 }

@@ -76,7 +76,7 @@ class XnnpackImpl : public Impl {
     xnn_run_operator(op_, pool_);
   }
 
-  void Output(std::vector<float>* nhwc) override { *nhwc = output_; }
+  void Output(std::vector<float>* nhwc) override { nhwc->assign(output_.begin(), output_.end()); }
 
  private:
   void Release() {
@@ -89,7 +89,7 @@ class XnnpackImpl : public Impl {
   const ShapeData* data_ = nullptr;
   xnn_operator_t op_ = nullptr;
   pthreadpool_t pool_ = nullptr;
-  std::vector<float> output_;
+  Floats output_;
 };
 
 }  // namespace
