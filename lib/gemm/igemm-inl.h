@@ -59,6 +59,13 @@ namespace HWY_NAMESPACE {
   const float* HWY_RESTRICT a##r = kRows > r ? ar[r] + off : nullptr;         \
   (void)a##r;
 
+// Interior tiles: each row's base pointer, then per run base + offset.
+#define CONVKIT_IGEMM_BASE(r)                                                 \
+  const float* HWY_RESTRICT base##r = a##r;                                   \
+  (void)base##r;
+#define CONVKIT_IGEMM_OFFSET(r)                                               \
+  if constexpr (kRows > r) a##r = base##r + offs[run];
+
 #define CONVKIT_IGEMM_FMA(r)                                          \
   if constexpr (kRows > r) {                                          \
     const V av = hn::Set(d, a##r[p]);                                 \
@@ -97,25 +104,44 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
   const float* const* HWY_RESTRICT rows = a.rows;
   const int64_t* HWY_RESTRICT offs = a.off;
   const int64_t* HWY_RESTRICT len = a.len;
-  const int64_t runs = a.runs, row_stride = a.row_stride, off_stride = a.off_stride;
-  for (int64_t r = 0; r < runs; ++r) {
-    const float* const* HWY_RESTRICT ar = rows + r * row_stride;
-    const int64_t off = offs[r * off_stride];
+  const int64_t runs = a.runs;
+  // One run: len[run] k steps from the row pointers a0.. of the run.
+#define CONVKIT_IGEMM_RUN()                                        \
+  {                                                                \
+    const int64_t k = len[run];                                    \
+    _Pragma("GCC unroll 4") for (int64_t p = 0; p < k; ++p) {      \
+      const V b0 = hn::Load(d, bp);                                \
+      const V b1 = kVecs > 1 ? hn::Load(d, bp + L) : zero;         \
+      const V b2 = kVecs > 2 ? hn::Load(d, bp + 2 * L) : zero;     \
+      const V b3 = kVecs > 3 ? hn::Load(d, bp + 3 * L) : zero;     \
+      (void)b1;                                                    \
+      (void)b2;                                                    \
+      (void)b3;                                                    \
+      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_FMA)                    \
+      bp += b_stride;                                              \
+    }                                                              \
+  }
+  if (a.row_stride == 0) {
+    // One pointer set for all runs (interior tiles): load it once, then
+    // each run is an offset from it.
+    const float* const* HWY_RESTRICT ar = rows;
+    const int64_t off = 0;
     CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_PTR)
-    const int64_t k = len[r];
-#pragma GCC unroll 4
-    for (int64_t p = 0; p < k; ++p) {
-      const V b0 = hn::Load(d, bp);
-      const V b1 = kVecs > 1 ? hn::Load(d, bp + L) : zero;
-      const V b2 = kVecs > 2 ? hn::Load(d, bp + 2 * L) : zero;
-      const V b3 = kVecs > 3 ? hn::Load(d, bp + 3 * L) : zero;
-      (void)b1;
-      (void)b2;
-      (void)b3;
-      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_FMA)
-      bp += b_stride;
+    CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_BASE)
+    for (int64_t run = 0; run < runs; ++run) {
+      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_OFFSET)
+      CONVKIT_IGEMM_RUN()
+    }
+  } else {
+    const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
+    for (int64_t run = 0; run < runs; ++run) {
+      const float* const* HWY_RESTRICT ar = rows + run * row_stride;
+      const int64_t off = offs[run * off_stride];
+      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_PTR)
+      CONVKIT_IGEMM_RUN()
     }
   }
+#undef CONVKIT_IGEMM_RUN
 
   CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_STORE)
 }
@@ -130,6 +156,8 @@ HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_
 #undef CONVKIT_IGEMM_DECL
 #undef CONVKIT_IGEMM_INIT
 #undef CONVKIT_IGEMM_PTR
+#undef CONVKIT_IGEMM_BASE
+#undef CONVKIT_IGEMM_OFFSET
 #undef CONVKIT_IGEMM_FMA
 #undef CONVKIT_IGEMM_STORE
 #undef CONVKIT_IGEMM_FOR_ROWS
