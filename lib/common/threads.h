@@ -10,9 +10,11 @@
 namespace convkit {
 
 // Below this many flops per thread, an automatic thread count (requested 0)
-// uses fewer threads: 2 MFLOP is ~20-40 us of work at this library's speed,
-// well above the cost of waking an OpenMP worker on a busy machine.
-constexpr double kMinFlopsPerThread = 2.0 * 1024 * 1024;
+// uses fewer threads: 0.5 MFLOP is ~5-10 us of work at this library's
+// speed, a few times what an OpenMP fork and join cost with the workers
+// awake. (2 MFLOP kept MobileNetV2's depthwise layers, 1-3 MFLOP, on one
+// thread while oneDNN took two: 0.07 ms against 0.05.)
+constexpr double kMinFlopsPerThread = 0.5 * 1024 * 1024;
 
 // Threads a call may use. requested > 0: exactly that many, but never more
 // than the work's independent tasks. requested == 0 (automatic): OpenMP's

@@ -51,6 +51,10 @@ struct AlgorithmRow {
   double (*cost)(const ConvGeometry&, const KernelTable&);
   WeightLayout weights;
   Split split;
+  // Seconds per flop relative to the GEMM tiles (depthwise is memory-bound,
+  // the naive loop scalar): scales the work an automatic thread count is
+  // judged by (kMinFlopsPerThread).
+  double flop_weight;
   // GEMM cache blocks for this row (null: none).
   Blocking (*blocking)(const ConvGeometry&, const TileShape&);
   // Workspace bytes per thread (a multiple of 64) for a plan of this row.
