@@ -20,7 +20,10 @@
 #include <vector>
 
 #include "convkit/convkit.h"
+#include "lib/common/cache.h"
+#include "lib/conv/plan.h"
 #include "lib/conv/spec_file.h"
+#include "lib/dispatch/targets.h"
 #include "lib/ref/check.h"
 #include "perf/impl.h"
 #include "perf/peak.h"
@@ -77,6 +80,9 @@ const char kUsage[] =
     "  --csv FILE        one row per shape x implementation\n"
     "  --json FILE       the same rows plus the machine description\n"
     "  --quiet           no progress on stderr\n"
+    "  --describe        print each compiled target's kernels, tile and the cache\n"
+    "                    blocking this machine gets (CONVKIT_CACHE=L1D,L2 to see\n"
+    "                    another's), then exit\n"
     "  --help\n"
     "\n"
     "Exit status: 0 success, 1 a --check mismatch, 2 bad arguments or shapes.\n";
@@ -164,6 +170,33 @@ double ParseNonNegative(const std::string& flag, const std::string& value,
   return v;
 }
 
+// The kernel table of every compiled target and the blocking the cache
+// sizes give (the README's table comes from here).
+void Describe() {
+  const CacheSizes caches = GetCacheSizes();
+  std::printf("caches: L1d %lld KiB, L2 %lld KiB per core\n\n",
+              static_cast<long long>(caches.l1d >> 10), static_cast<long long>(caches.l2 >> 10));
+  std::printf("| target | packed tile | indirect tile | depthwise | MR x NR | KU | "
+              "direct MC/KC/NC (K = 576) | packed MC/KC/NC (K = 576) |\n");
+  std::printf("| --- | --- | --- | --- | --- | ---: | --- | --- |\n");
+  Conv2dDesc d;
+  ParseShapeSpec("n=1,h=56,w=56,ci=64,co=256,k=3x3,p=1", &d);
+  const ConvGeometry geo = MakeGeometry(d);
+  for (int64_t bits = dispatch::CompiledTargetBits(); bits != 0; bits &= bits - 1) {
+    const int64_t target = dispatch::BestOf(bits);
+    const KernelTable& kt = GetKernelTable(target);
+    const TileShape& t = kt.gemm;
+    const Blocking direct = DirectBlocking(geo, t), packed = PackedBlocking(geo, t);
+    std::printf("| %s | %s | %s | %s | %lldx%lld | %lld | %lld / %lld / %lld | %lld / %lld / %lld |\n",
+                dispatch::TargetName(target), kt.gemm_id, kt.igemm_id, kt.dw_id,
+                static_cast<long long>(t.mr), static_cast<long long>(t.nr),
+                static_cast<long long>(t.ku), static_cast<long long>(direct.mc),
+                static_cast<long long>(direct.kc), static_cast<long long>(direct.nc),
+                static_cast<long long>(packed.mc), static_cast<long long>(packed.kc),
+                static_cast<long long>(packed.nc));
+  }
+}
+
 Args ParseArgs(int argc, char** argv) {
   Args args;
   Suite custom;
@@ -176,6 +209,9 @@ Args ParseArgs(int argc, char** argv) {
     };
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (a == "--describe") {
+      Describe();
       std::exit(0);
     } else if (a == "--suite") {
       const std::string name = value();
