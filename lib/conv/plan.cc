@@ -182,7 +182,9 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   const int64_t k = std::max<int64_t>(geo.k, 1);
   Blocking b;
   b.kc = DivCeil(k, DivCeil(k, kc_max));
-  b.mc = std::max<int64_t>(t.mr, c.l2 / 4 / (b.kc * f) / t.mr * t.mr);
+  // MC bounds the indirection (and the A rows a block revisits per column
+  // block); past 32 tiles a block gains nothing and only takes memory.
+  b.mc = std::min(32 * t.mr, std::max<int64_t>(t.mr, c.l2 / 4 / (b.kc * f) / t.mr * t.mr));
   b.nc = std::max<int64_t>(t.nr, c.l2 / 2 / (b.kc * f) / t.nr * t.nr);
   return b;
 }
