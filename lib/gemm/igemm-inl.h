@@ -16,7 +16,6 @@
 #include <array>
 #include <utility>
 
-#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "lib/gemm/tile-inl.h"
 #include "lib/gemm/tile.h"
@@ -201,20 +200,9 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
                                     const float* HWY_RESTRICT bias, bool accumulate) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
-  const int64_t width = (panels - 1) * nr + n_last;  // columns of C written
   for (int64_t t = 0; t < count; ++t) {
     const int64_t m = t + 1 == count ? m_last : kMR;
     float* HWY_RESTRICT ct = c + t * kMR * ldc;
-    // The next tile's rows of C, while this one computes (BLIS prefetches
-    // C in its micro-kernels too): with small K, storing C is as slow as
-    // the FMAs unless its lines are on their way.
-    if (t + 1 < count) {
-      const int64_t next_rows = t + 2 == count ? m_last : kMR;
-      for (int64_t i = 0; i < next_rows; ++i) {
-        const float* row = ct + (kMR + i) * ldc;
-        for (int64_t j = 0; j < width; j += 16) hwy::Prefetch(row + j);
-      }
-    }
     for (int64_t p = 0; p < panels; ++p) {
       const int64_t n = p + 1 == panels ? n_last : nr;
       const float* HWY_RESTRICT bp = b + p * b_panel;
