@@ -71,6 +71,33 @@ inline void ValidTaps(int64_t o, int64_t s, int64_t d, int64_t pad,
   *hi = h;
 }
 
+// The run of A's columns that starts at tap t, channel c (with `left`
+// columns of the K block to go), for `rows` rows of A whose tap (0, 0) lies
+// at input (ih0[i], iw0[i]): A row's columns are contiguous in NHWC for one
+// tap's channels, and, with one group and no horizontal dilation, across the
+// taps of a kernel row; such a longer run is taken when every row has its
+// pixels wholly inside the input or wholly in the padding (so the im2col
+// packer copies or zeroes it at once, and the direct GEMM points at it or at
+// the zero row). Small Cin (3-channel first layers) would otherwise run 3
+// columns at a time.
+inline int64_t RunLength(const ConvGeometry& geo, const int64_t* ih0, const int64_t* iw0,
+                         int64_t rows, int64_t t, int64_t c, int64_t left) {
+  const int64_t kh = t / geo.kw, kw = t % geo.kw;
+  const int64_t one_tap = geo.cg - c < left ? geo.cg - c : left;
+  if (geo.groups != 1 || geo.dw != 1 || kw + 1 >= geo.kw) return one_tap;
+  const int64_t dy = kh * geo.dh, dx = kw;
+  const int64_t run = (geo.kw - kw) * geo.cg - c < left ? (geo.kw - kw) * geo.cg - c : left;
+  const int64_t last_dx = dx + (c + run - 1) / geo.cg;
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t ih = ih0[i] + dy;
+    const bool row_in = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h);
+    const bool all_in = iw0[i] + dx >= 0 && iw0[i] + last_dx < geo.w;
+    const bool all_out = iw0[i] + last_dx < 0 || iw0[i] + dx >= geo.w;
+    if (row_in && !all_in && !all_out) return one_tap;
+  }
+  return run;
+}
+
 }  // namespace convkit
 
 #endif  // CONVKIT_LIB_COMMON_GEOMETRY_H_

@@ -54,6 +54,18 @@ HWY_INLINE void BuildInteriorRuns(const ConvGeometry& geo, int64_t k0, int64_t k
   header[1 + 2 * max_runs] = 0;
 }
 
+// An interior tile's A: one pointer set (its rows' first taps, at rows),
+// the K block's run list from the header.
+HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
+                             int64_t max_runs, IgemmA* a) {
+  a->rows = rows;
+  a->row_stride = 0;
+  a->off = header + 1;
+  a->off_stride = 1;
+  a->len = header + 1 + max_runs;
+  a->runs = header[0];
+}
+
 // A[m = (n, oh, ow)][k = (kh, kw, c)]
 //     = x[n][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl][g*Cg + c], 0 outside.
 // Writes the indirection of rows [m0, m0 + mc) and columns [k0, k0 + kc) of
@@ -83,7 +95,6 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   const int64_t oh_in0 = DivCeil(pt, sh), ow_in0 = DivCeil(pl, sw);
   const int64_t oh_in1 = H - 1 - span_h + pt < 0 ? 0 : (H - 1 - span_h + pt) / sh + 1;
   const int64_t ow_in1 = W - 1 - span_w + pl < 0 ? 0 : (W - 1 - span_w + pl) / sw + 1;
-  const bool merge_kw = geo.groups == 1 && geo.dw == 1;
 
   // 1x1, stride 1, unpadded: A is the input itself, row m at x + m * Cin,
   // every tile interior.
@@ -93,13 +104,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
       const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
       const float* row0 = x + (m0 + tile * kMR) * cin + g * geo.cg;
       for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? row0 + i * cin : kZeroRow;
-      IgemmA& a = layout.tiles[tile];
-      a.rows = tile_ptr;
-      a.row_stride = 0;
-      a.off = header + 1;
-      a.off_stride = 1;
-      a.len = header + 1 + max_runs;
-      a.runs = header[0];
+      SetInteriorA(tile_ptr, header, max_runs, &layout.tiles[tile]);
     }
     return;
   }
@@ -124,11 +129,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     if (row_in && ow >= ow_in0 && ow + rows <= ow_in1) {
       const float* tap0 = img + ((oh * sh - pt) * W + (ow * sw - pl)) * cin;
       for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? tap0 + i * sw * cin : kZeroRow;
-      a.row_stride = 0;
-      a.off = header + 1;
-      a.off_stride = 1;
-      a.len = header + 1 + max_runs;
-      a.runs = header[0];
+      SetInteriorA(tile_ptr, header, max_runs, &a);
       ow += rows;
       if (ow == OW) {
         ow = 0;
@@ -159,11 +160,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
       for (int64_t i = 0; i < kMR; ++i) {
         tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * cin : kZeroRow;
       }
-      a.row_stride = 0;
-      a.off = header + 1;
-      a.off_stride = 1;
-      a.len = header + 1 + max_runs;
-      a.runs = header[0];
+      SetInteriorA(tile_ptr, header, max_runs, &a);
       continue;
     }
     int64_t runs = 0;
@@ -171,23 +168,9 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     int64_t t = k0 / geo.cg;
     int64_t c = k0 % geo.cg;
     while (p < kc) {
-      const int64_t kh = t / geo.kw, kw = t % geo.kw;
-      const int64_t dy = kh * geo.dh;
-      const int64_t dx = kw * geo.dw;
-      int64_t len = std::min(geo.cg - c, kc - p);  // one tap
-      if (merge_kw && kw + 1 < geo.kw) {
-        const int64_t run = std::min((geo.kw - kw) * geo.cg - c, kc - p);
-        const int64_t last_dx = dx + (c + run - 1) / geo.cg;  // dw == 1
-        bool ok = true;
-        for (int64_t i = 0; i < rows && ok; ++i) {
-          const int64_t ih = ih0[i] + dy;
-          const bool in_h = static_cast<uint64_t>(ih) < static_cast<uint64_t>(H);
-          const bool all_in = iw0[i] + dx >= 0 && iw0[i] + last_dx < W;
-          const bool all_out = iw0[i] + last_dx < 0 || iw0[i] + dx >= W;
-          ok = !in_h || all_in || all_out;
-        }
-        if (ok) len = run;
-      }
+      const int64_t dy = t / geo.kw * geo.dh;
+      const int64_t dx = t % geo.kw * geo.dw;
+      int64_t len = RunLength(geo, ih0, iw0, rows, t, c, kc - p);
       len = std::min(len, kMaxRun);
       const float** HWY_RESTRICT run_ptr = tile_ptr + runs * kMR;
       for (int64_t i = 0; i < rows; ++i) {

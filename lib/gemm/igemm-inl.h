@@ -24,34 +24,7 @@ HWY_BEFORE_NAMESPACE();
 namespace convkit {
 namespace HWY_NAMESPACE {
 
-// clang-format off
-#define CONVKIT_IGEMM_FOR_ROWS(X) \
-  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) \
-  X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
-// clang-format on
-
-#define CONVKIT_IGEMM_DECL(r)                          \
-  V c##r##_0 = zero, c##r##_1 = zero, c##r##_2 = zero, \
-    c##r##_3 = zero;                                   \
-  (void)c##r##_0;                                      \
-  (void)c##r##_1;                                      \
-  (void)c##r##_2;                                      \
-  (void)c##r##_3;
-
-#define CONVKIT_IGEMM_INIT(r)                                                \
-  if constexpr (kRows > r) {                                                 \
-    const float* HWY_RESTRICT crow = c + r * ldc;                            \
-    c##r##_0 = InitAcc(d, crow, count[0], bias, accumulate);                 \
-    if constexpr (kVecs > 1)                                                 \
-      c##r##_1 = InitAcc(d, crow + L, count[1], bias + (bias ? L : 0),       \
-                         accumulate);                                        \
-    if constexpr (kVecs > 2)                                                 \
-      c##r##_2 = InitAcc(d, crow + 2 * L, count[2],                          \
-                         bias + (bias ? 2 * L : 0), accumulate);             \
-    if constexpr (kVecs > 3)                                                 \
-      c##r##_3 = InitAcc(d, crow + 3 * L, count[3],                          \
-                         bias + (bias ? 3 * L : 0), accumulate);             \
-  }
+// Accumulators: CONVKIT_TILE_DECL / INIT / STORE from tile-inl.h.
 
 // Row pointers of the current run (unused rows are dead code).
 #define CONVKIT_IGEMM_PTR(r)                                                  \
@@ -74,14 +47,6 @@ namespace HWY_NAMESPACE {
     if constexpr (kVecs > 3) c##r##_3 = hn::MulAdd(av, b3, c##r##_3); \
   }
 
-#define CONVKIT_IGEMM_STORE(r)                                               \
-  if constexpr (kRows > r) {                                                 \
-    float* HWY_RESTRICT crow = c + r * ldc;                                  \
-    StoreTail(d, c##r##_0, crow, count[0]);                                  \
-    if constexpr (kVecs > 1) StoreTail(d, c##r##_1, crow + L, count[1]);     \
-    if constexpr (kVecs > 2) StoreTail(d, c##r##_2, crow + 2 * L, count[2]); \
-    if constexpr (kVecs > 3) StoreTail(d, c##r##_3, crow + 3 * L, count[3]); \
-  }
 
 // One indirect tile of kRows x kVecs vectors; requires (kVecs - 1) * Lanes <
 // n <= kVecs * Lanes. Inlined into IgemmTile and IgemmBlock.
@@ -96,8 +61,8 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
   count[kVecs - 1] = static_cast<size_t>(n) - (kVecs - 1) * L;
 
   const V zero = hn::Zero(d);
-  CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_DECL)
-  CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_INIT)
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_DECL)
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_INIT)
 
   const float* HWY_RESTRICT bp = b;
   const float* const* HWY_RESTRICT rows = a.rows;
@@ -116,7 +81,7 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
       (void)b1;                                                    \
       (void)b2;                                                    \
       (void)b3;                                                    \
-      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_FMA)                    \
+      CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_FMA)                    \
       bp += b_stride;                                              \
     }                                                              \
   }
@@ -125,10 +90,10 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
     // each run is an offset from it.
     const float* const* HWY_RESTRICT ar = rows;
     const int64_t off = 0;
-    CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_PTR)
-    CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_BASE)
+    CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
+    CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_BASE)
     for (int64_t run = 0; run < runs; ++run) {
-      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_OFFSET)
+      CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_OFFSET)
       CONVKIT_IGEMM_RUN()
     }
   } else {
@@ -136,13 +101,13 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
     for (int64_t run = 0; run < runs; ++run) {
       const float* const* HWY_RESTRICT ar = rows + run * row_stride;
       const int64_t off = offs[run * off_stride];
-      CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_PTR)
+      CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
       CONVKIT_IGEMM_RUN()
     }
   }
 #undef CONVKIT_IGEMM_RUN
 
-  CONVKIT_IGEMM_FOR_ROWS(CONVKIT_IGEMM_STORE)
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_STORE)
 }
 
 template <size_t kRows, size_t kVecs>
@@ -152,14 +117,10 @@ HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_
   IgemmTileBody<kRows, kVecs>(a, b, b_stride, c, ldc, n, bias, accumulate);
 }
 
-#undef CONVKIT_IGEMM_DECL
-#undef CONVKIT_IGEMM_INIT
 #undef CONVKIT_IGEMM_PTR
 #undef CONVKIT_IGEMM_BASE
 #undef CONVKIT_IGEMM_OFFSET
 #undef CONVKIT_IGEMM_FMA
-#undef CONVKIT_IGEMM_STORE
-#undef CONVKIT_IGEMM_FOR_ROWS
 
 template <size_t kVecs, size_t... kR>
 constexpr auto MakeIgemmRow(std::index_sequence<kR...>) {

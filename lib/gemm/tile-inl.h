@@ -130,6 +130,10 @@ HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
   return hn::Zero(d);
 }
 
+// The accumulator macros, shared with the indirect tile (igemm-inl.h): named
+// variables c<row>_<vec> for up to 16 rows x 4 vectors, initialized from C,
+// bias or zero, and stored with masked tails. Defined once, not per target.
+#ifndef CONVKIT_TILE_FOR_ROWS
 // clang-format off
 #define CONVKIT_TILE_FOR_ROWS(X) \
   X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) \
@@ -160,6 +164,17 @@ HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
                          bias + (bias ? 3 * L : 0), accumulate);             \
   }
 
+#define CONVKIT_TILE_STORE(r)                                              \
+  if constexpr (kRows > r) {                                               \
+    float* HWY_RESTRICT crow = c + r * ldc;                                \
+    StoreTail(d, c##r##_0, crow, count[0]);                                \
+    if constexpr (kVecs > 1) StoreTail(d, c##r##_1, crow + L, count[1]);   \
+    if constexpr (kVecs > 2) StoreTail(d, c##r##_2, crow + 2 * L, count[2]); \
+    if constexpr (kVecs > 3) StoreTail(d, c##r##_3, crow + 3 * L, count[3]); \
+  }
+
+#endif  // CONVKIT_TILE_FOR_ROWS
+
 #define CONVKIT_TILE_FMA(r)                                      \
   if constexpr (kRows > r) {                                     \
     const V ar = hn::Set(d, ak[r * kTileKU]);                    \
@@ -169,14 +184,6 @@ HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
     if constexpr (kVecs > 3) c##r##_3 = hn::MulAdd(ar, b3, c##r##_3); \
   }
 
-#define CONVKIT_TILE_STORE(r)                                              \
-  if constexpr (kRows > r) {                                               \
-    float* HWY_RESTRICT crow = c + r * ldc;                                \
-    StoreTail(d, c##r##_0, crow, count[0]);                                \
-    if constexpr (kVecs > 1) StoreTail(d, c##r##_1, crow + L, count[1]);   \
-    if constexpr (kVecs > 2) StoreTail(d, c##r##_2, crow + 2 * L, count[2]); \
-    if constexpr (kVecs > 3) StoreTail(d, c##r##_3, crow + 3 * L, count[3]); \
-  }
 
 // One register tile of kRows x kVecs vectors; see the contract in tile.h.
 // Requires (kVecs - 1) * Lanes < n <= kVecs * Lanes. Inlined into GemmTile
@@ -235,11 +242,7 @@ HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, const float* HWY_RESTRIC
   GemmTileBody<kRows, kVecs>(a, b, k, b_stride, c, ldc, n, bias, accumulate);
 }
 
-#undef CONVKIT_TILE_DECL
-#undef CONVKIT_TILE_INIT
 #undef CONVKIT_TILE_FMA
-#undef CONVKIT_TILE_STORE
-#undef CONVKIT_TILE_FOR_ROWS
 
 // Tile variants for m = 1..kTileRows rows and one vector count.
 template <size_t kVecs, size_t... kR>

@@ -130,13 +130,8 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
                         static_cast<int64_t>(kKU);
     float* HWY_RESTRICT panel = out + i0 * kcp;  // (i0 / kMR) * kMR * kcp
 
-    // Walk the k range tap by tap: tap t covers k in [t*Cg, (t+1)*Cg). With
-    // one group and no horizontal dilation, the taps of one kernel row read
-    // adjacent pixels, so their channels are one contiguous run of the input:
-    // copy the run at once when every row has it wholly inside the input or
-    // wholly in the padding (small Cin, e.g. 3-channel first layers, would
-    // otherwise copy 3 floats at a time).
-    const bool merge_kw = geo.groups == 1 && geo.dw == 1;
+    // Walk the k range run by run (RunLength: a tap, or a kernel row whose
+    // pixels are wholly inside the input or wholly in the padding).
     int64_t p = 0;
     int64_t t = k0 / geo.cg;
     int64_t c = k0 % geo.cg;
@@ -145,20 +140,7 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
       const int64_t kh = t / geo.kw, kw = t % geo.kw;
       const int64_t dy = kh * geo.dh;
       const int64_t dx = kw * geo.dw;
-      int64_t len = std::min(geo.cg - c, kc - p);  // one tap
-      if (merge_kw && kw + 1 < geo.kw) {
-        const int64_t run = std::min((geo.kw - kw) * geo.cg - c, kc - p);
-        const int64_t last_dx = dx + (c + run - 1) / geo.cg;  // dw == 1
-        bool ok = true;
-        for (int64_t i = 0; i < rows && ok; ++i) {
-          const int64_t ih = ih0[i] + dy;
-          const bool row_in = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h);
-          const bool all_in = iw0[i] + dx >= 0 && iw0[i] + last_dx < geo.w;
-          const bool all_out = iw0[i] + last_dx < 0 || iw0[i] + dx >= geo.w;
-          ok = !row_in || all_in || all_out;
-        }
-        if (ok) len = run;
-      }
+      const int64_t len = RunLength(geo, ih0, iw0, rows, t, c, kc - p);
       for (int64_t i = 0; i < rows; ++i) {
         const int64_t ih = ih0[i] + dy;
         const int64_t iw = iw0[i] + dx;
