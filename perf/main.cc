@@ -456,8 +456,8 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
 
   // Interleaved: every active implementation once per round. With several
   // threads on a small VM, runtimes fight over the cores: pthreadpool's
-  // workers spin ~35 ms after each run (XNNPACK is timed last in a round and
-  // followed by a busy-wait, --drain), and sleeping between runs lets idle
+  // workers spin ~35 ms after each run (each XNNPACK run is followed by a
+  // busy-wait, --drain), and sleeping between runs lets idle
   // vCPUs halt, so the next call waits for the host to wake them (measured:
   // whole 4 ms scheduler ticks on 0.1 ms layers). So each short timed run
   // follows untimed runs of the same implementation (--warm), with no
@@ -471,7 +471,10 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
   const auto start = std::chrono::steady_clock::now();
   for (int round = 0;; ++round) {
     bool any = false;
-    for (Timed& t : impls) {
+    // Each round starts one implementation later, so that none is always
+    // the one timed right after another runtime's threads.
+    for (size_t i = 0; i < impls.size(); ++i) {
+      Timed& t = impls[(i + static_cast<size_t>(round)) % impls.size()];
       if (!t.active || (t.max_reps > 0 && static_cast<int>(t.times.size()) >= t.max_reps)) {
         continue;
       }
