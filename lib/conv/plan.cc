@@ -34,7 +34,7 @@ bool Always(const ConvGeometry&) { return true; }
 // target; kAuto takes the cheapest automatic row that applies. The automatic
 // rows are depthwise and direct_gemm: im2col_gemm measured slower than
 // direct_gemm on every layer of the suites and of the shapes probed from the
-// corpus (first layers by 1.5-2x, grouped layers by 1.5-4x, large 3x3 and 1x1
+// corpus (first layers by 1.5-1.7x, grouped layers by 1.5-3.7x, large 3x3 and 1x1
 // by 4-22%; convkit-perf --algos, docs/perf/), so it runs only when asked for.
 // A future row (Winograd, say) adds its cost here.
 
@@ -95,19 +95,21 @@ int64_t DirectWorkspace(const Plan& p) {
 }
 int64_t NoWorkspace(const Plan&) { return 0; }
 
+// {id, name, automatic, applies, needs, cost, weights, split, flop_weight,
+//  blocking, workspace, task, kernel_id}, in kAuto's tie-break order.
 const std::vector<AlgorithmRow> kTable = {
     {Algorithm::kDepthwise, "depthwise", true, IsDepthwise,
      "groups == in_channels == out_channels", DepthwiseCost, WeightLayout::kDepthwise,
      Split::kRows, 4.0, nullptr, NoWorkspace, &KernelTable::depthwise, &KernelTable::dw_id},
     {Algorithm::kDirectGemm, "direct_gemm", true, Always, "", DirectCost,
-     WeightLayout::kGemmPanels, Split::kGemm, 1.0, DirectBlocking, DirectWorkspace, &KernelTable::direct_gemm,
-     &KernelTable::igemm_id},
+     WeightLayout::kGemmPanels, Split::kGemm, 1.0, DirectBlocking, DirectWorkspace,
+     &KernelTable::direct_gemm, &KernelTable::igemm_id},
     {Algorithm::kIm2colGemm, "im2col_gemm", false, Always, "", NotAutomatic,
-     WeightLayout::kGemmPanels, Split::kGemm, 1.0, PackedBlocking, Im2colWorkspace, &KernelTable::im2col_gemm,
-     &KernelTable::gemm_id},
+     WeightLayout::kGemmPanels, Split::kGemm, 1.0, PackedBlocking, Im2colWorkspace,
+     &KernelTable::im2col_gemm, &KernelTable::gemm_id},
     {Algorithm::kShiftedGemm, "shifted_gemm", false, Always, "", NotAutomatic,
-     WeightLayout::kGemmPanels, Split::kGemm, 1.5, PackedBlocking, ShiftedWorkspace, &KernelTable::shifted_gemm,
-     &KernelTable::gemm_id},
+     WeightLayout::kGemmPanels, Split::kGemm, 1.5, PackedBlocking, ShiftedWorkspace,
+     &KernelTable::shifted_gemm, &KernelTable::gemm_id},
     {Algorithm::kNaive, "naive", false, Always, "", NotAutomatic, WeightLayout::kHwio,
      Split::kRows, 50.0, nullptr, NoWorkspace, &KernelTable::naive, &KernelTable::naive_id},
 };
