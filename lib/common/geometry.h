@@ -71,6 +71,16 @@ inline void ValidTaps(int64_t o, int64_t s, int64_t d, int64_t pad,
   *hi = h;
 }
 
+// Moves a walk over A's columns (column p of a K block, at tap t, channel c
+// of that tap) forward by len columns.
+inline void AdvanceColumns(const ConvGeometry& geo, int64_t len, int64_t* p, int64_t* t,
+                           int64_t* c) {
+  *p += len;
+  *c += len;
+  *t += *c / geo.cg;
+  *c %= geo.cg;
+}
+
 // The run of A's columns that starts at tap t, channel c (with `left`
 // columns of the K block to go), for `rows` rows of A whose tap (0, 0) lies
 // at input (ih0[i], iw0[i]): A row's columns are contiguous in NHWC for one

@@ -45,10 +45,7 @@ HWY_INLINE void BuildInteriorRuns(const ConvGeometry& geo, int64_t k0, int64_t k
     off[runs] = (kh * geo.dh * geo.w + kw * geo.dw) * geo.cin + c;
     len[runs] = l;
     ++runs;
-    p += l;
-    c += l;
-    t += c / geo.cg;
-    c %= geo.cg;
+    AdvanceColumns(geo, l, &p, &t, &c);
   }
   header[0] = runs;
   header[1 + 2 * max_runs] = 0;
@@ -183,10 +180,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
       for (int64_t i = rows; i < kMR; ++i) run_ptr[i] = kZeroRow;
       tile_len[runs] = len;
       ++runs;
-      p += len;
-      c += len;
-      t += c / geo.cg;
-      c %= geo.cg;
+      AdvanceColumns(geo, len, &p, &t, &c);
     }
     a.row_stride = kMR;
     a.off = header + 1 + 2 * max_runs;  // 0

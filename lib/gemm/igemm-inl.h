@@ -122,31 +122,17 @@ HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_
 #undef CONVKIT_IGEMM_OFFSET
 #undef CONVKIT_IGEMM_FMA
 
-template <size_t kVecs, size_t... kR>
-constexpr auto MakeIgemmRow(std::index_sequence<kR...>) {
-  return std::array<IgemmTileFn, sizeof...(kR)>{{&IgemmTile<kR + 1, kVecs>...}};
-}
+struct IndirectTiles {
+  using Fn = IgemmTileFn;
+  template <size_t kRows, size_t kVecs>
+  static constexpr Fn Ptr() {
+    return &IgemmTile<kRows, kVecs>;
+  }
+};
 
 // The indirect tile for m rows (1..MR) and n columns (1..NR), as GetTile.
 inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
-  const hn::ScalableTag<float> d;
-  const size_t L = hn::Lanes(d);
-  const size_t vecs = (static_cast<size_t>(n) + L - 1) / L;
-  const size_t row = static_cast<size_t>(m) - 1;
-  static constexpr auto kV1 = MakeIgemmRow<1>(std::make_index_sequence<kTileRows>());
-  if constexpr (kTileVecs >= 2) {
-    static constexpr auto kV2 = MakeIgemmRow<2>(std::make_index_sequence<kTileRows>());
-    if (vecs == 2) return kV2[row];
-  }
-  if constexpr (kTileVecs >= 3) {
-    static constexpr auto kV3 = MakeIgemmRow<3>(std::make_index_sequence<kTileRows>());
-    if (vecs == 3) return kV3[row];
-  }
-  if constexpr (kTileVecs >= 4) {
-    static constexpr auto kV4 = MakeIgemmRow<4>(std::make_index_sequence<kTileRows>());
-    if (vecs == 4) return kV4[row];
-  }
-  return kV1[row];
+  return SelectTile<IndirectTiles>(m, n);
 }
 
 // ir outer, jr inner over one block: tiles t < count (the last m_last rows),

@@ -244,35 +244,49 @@ HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, const float* HWY_RESTRIC
 
 #undef CONVKIT_TILE_FMA
 
-// Tile variants for m = 1..kTileRows rows and one vector count.
-template <size_t kVecs, size_t... kR>
+// A family of tile variants (packed or indirect): Fn its signature,
+// Ptr<kRows, kVecs>() the variant for kRows rows and kVecs vectors.
+template <class Family, size_t kVecs, size_t... kR>
 constexpr auto MakeTileRow(std::index_sequence<kR...>) {
-  return std::array<TileFn, sizeof...(kR)>{{&GemmTile<kR + 1, kVecs>...}};
+  return std::array<typename Family::Fn, sizeof...(kR)>{
+      {Family::template Ptr<kR + 1, kVecs>()...}};
 }
 
-// The tile for m rows (1..MR) and n columns (1..NR): short row blocks go to
-// the smaller compile-time tiles (no branches in the FMA loop), and n up to a
-// multiple of Lanes uses only as many vectors as it needs.
-inline TileFn GetTile(int64_t m, int64_t n) {
+// The variant for m rows (1..MR) and n columns (1..NR): short row blocks go
+// to the smaller compile-time tiles (no branches in the FMA loop), and n up
+// to a multiple of Lanes uses only as many vectors as it needs.
+template <class Family>
+inline typename Family::Fn SelectTile(int64_t m, int64_t n) {
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   const size_t vecs = (static_cast<size_t>(n) + L - 1) / L;
   const size_t row = static_cast<size_t>(m) - 1;
-  static constexpr auto kV1 = MakeTileRow<1>(std::make_index_sequence<kTileRows>());
+  static constexpr auto kV1 = MakeTileRow<Family, 1>(std::make_index_sequence<kTileRows>());
   if constexpr (kTileVecs >= 2) {
-    static constexpr auto kV2 = MakeTileRow<2>(std::make_index_sequence<kTileRows>());
+    static constexpr auto kV2 = MakeTileRow<Family, 2>(std::make_index_sequence<kTileRows>());
     if (vecs == 2) return kV2[row];
   }
   if constexpr (kTileVecs >= 3) {
-    static constexpr auto kV3 = MakeTileRow<3>(std::make_index_sequence<kTileRows>());
+    static constexpr auto kV3 = MakeTileRow<Family, 3>(std::make_index_sequence<kTileRows>());
     if (vecs == 3) return kV3[row];
   }
   if constexpr (kTileVecs >= 4) {
-    static constexpr auto kV4 = MakeTileRow<4>(std::make_index_sequence<kTileRows>());
+    static constexpr auto kV4 = MakeTileRow<Family, 4>(std::make_index_sequence<kTileRows>());
     if (vecs == 4) return kV4[row];
   }
   return kV1[row];
 }
+
+struct PackedTiles {
+  using Fn = TileFn;
+  template <size_t kRows, size_t kVecs>
+  static constexpr Fn Ptr() {
+    return &GemmTile<kRows, kVecs>;
+  }
+};
+
+// The packed tile for m rows and n columns.
+inline TileFn GetTile(int64_t m, int64_t n) { return SelectTile<PackedTiles>(m, n); }
 
 // The ir loop over one column panel (tile.h, GemmPanelFn): packed tile t at
 // a + t * a_stride.

@@ -149,10 +149,7 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
         src[i] = inside ? row_base[i] + (ih * geo.w + iw) * geo.cin + c : nullptr;
       }
       PackSegment<kMR, kKU>(src, rows, p, len, panel);
-      p += len;
-      c += len;
-      t += c / geo.cg;
-      c %= geo.cg;
+      AdvanceColumns(geo, len, &p, &t, &c);
     }
   }
 }
