@@ -1,4 +1,6 @@
 // convkit itself, per algorithm, and the naive loop, as timed implementations.
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -39,7 +41,13 @@ class ConvkitImpl : public Impl {
   }
 
   void Run() override {
-    op_->Forward(data_->input.data(), output_.data(), workspace_.data(), workspace_.size());
+    // Prepare validated everything Forward checks: a failure here is a bug.
+    const Status s =
+        op_->Forward(data_->input.data(), output_.data(), workspace_.data(), workspace_.size());
+    if (!s.ok()) {
+      std::fprintf(stderr, "convkit-perf: %s: %s\n", name_.c_str(), s.message().c_str());
+      std::abort();
+    }
   }
 
   void Output(std::vector<float>* nhwc) override { nhwc->assign(output_.begin(), output_.end()); }

@@ -6,6 +6,7 @@
 // speed-ups. Run with --help for the options.
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <new>
 #include <random>
 #include <sstream>
 #include <string>
@@ -151,13 +153,26 @@ Suite ReadShapesFile(const std::string& path) {
   return suite;
 }
 
-int ParseInt(const std::string& flag, const std::string& value, int min) {
+int ParseInt(const std::string& flag, const std::string& value, int min, int max = 1 << 20) {
   char* end = nullptr;
   const long v = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || v < min || v > 1 << 20) {
-    Fail(flag + " needs an integer >= " + std::to_string(min) + ", got \"" + value + "\"");
+  if (value.empty() || *end != '\0' || v < min || v > max) {
+    Fail(flag + " needs an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+         "], got \"" + value + "\"");
   }
   return static_cast<int>(v);
+}
+
+// An output file's path: not a flag (--csv --quiet would write "--quiet"),
+// and writable now, so that a bad path fails before any timing.
+std::string OutputPath(const std::string& flag, const std::string& path) {
+  if (path.empty() || path.rfind("--", 0) == 0) {
+    Fail(flag + " needs a file name, got \"" + path + "\"");
+  }
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) Fail(flag + ": cannot write \"" + path + "\": " + std::strerror(errno));
+  std::fclose(f);
+  return path;
 }
 
 double ParseNonNegative(const std::string& flag, const std::string& value,
@@ -180,7 +195,7 @@ void Describe() {
               "direct MC/KC/NC (K = 576) | packed MC/KC/NC (K = 576) |\n");
   std::printf("| --- | --- | --- | --- | --- | ---: | --- | --- |\n");
   Conv2dDesc d;
-  ParseShapeSpec("n=1,h=56,w=56,ci=64,co=256,k=3x3,p=1", &d);
+  if (!ParseShapeSpec("n=1,h=56,w=56,ci=64,co=256,k=3x3,p=1", &d).ok()) std::abort();
   const ConvGeometry geo = MakeGeometry(d);
   for (int64_t bits = dispatch::CompiledTargetBits(); bits != 0; bits &= bits - 1) {
     const int64_t target = dispatch::BestOf(bits);
@@ -237,7 +252,10 @@ Args ParseArgs(int argc, char** argv) {
     } else if (a == "--shapes") {
       args.suites.push_back(ReadShapesFile(value()));
     } else if (a == "--threads") {
-      args.threads = ParseInt(a, value(), 1);
+      // More threads than 4 per core only time-slice (and thousands make
+      // OpenMP runtimes crash or take minutes to start).
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      args.threads = ParseInt(a, value(), 1, std::min(kMaxThreads, 4 * cores));
     } else if (a == "--target") {
       args.target = value();
       std::string resolved;
@@ -276,9 +294,9 @@ Args ParseArgs(int argc, char** argv) {
     } else if (a == "--sweeps") {
       args.sweeps = ParseInt(a, value(), 1);
     } else if (a == "--csv") {
-      args.csv = value();
+      args.csv = OutputPath(a, value());
     } else if (a == "--json") {
-      args.json = value();
+      args.json = OutputPath(a, value());
     } else if (a == "--quiet") {
       args.quiet = true;
     } else {
@@ -325,7 +343,7 @@ ShapeData MakeShapeData(const Conv2dDesc& desc, unsigned seed) {
 // stays under kNaiveMaxSeconds.
 double NaiveGflops(const RunConfig& config) {
   Conv2dDesc d;
-  ParseShapeSpec("n=1,h=20,w=20,ci=32,co=32,k=3x3,p=1", &d);
+  if (!ParseShapeSpec("n=1,h=20,w=20,ci=32,co=32,k=3x3,p=1", &d).ok()) std::abort();
   const ShapeData data = MakeShapeData(d, 1);
   std::unique_ptr<Impl> naive = MakeNaive();
   std::string why;
@@ -383,7 +401,14 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
                           double naive_gflops, double peak, bool check, bool* mismatch) {
   const Conv2dDesc desc = ParseSpecOrDie(shape.spec, shape.name);
   const double flops = Flops(desc);
-  const ShapeData data = MakeShapeData(desc, 12345);
+  ShapeData data;
+  try {
+    data = MakeShapeData(desc, 12345);
+  } catch (const std::bad_alloc&) {
+    const TensorSizes t = Sizes(desc);
+    Fail(shape.name + ": out of memory for its tensors (" +
+         std::to_string((t.input + t.weights + t.bias + t.output) * 4 >> 20) + " MiB of floats)");
+  }
 
   std::vector<Timed> impls;
   auto add = [&](std::unique_ptr<Impl> impl) {
@@ -525,7 +550,7 @@ int Main(int argc, char** argv) {
 
   Machine machine;
   machine.cpu = CpuModel();
-  ResolveTarget(args.target, &machine.target);
+  if (!ResolveTarget(args.target, &machine.target).ok()) machine.target = args.target;
   machine.threads = args.threads;
   machine.compiler = Compiler();
   machine.convkit = Version();

@@ -72,7 +72,11 @@ class OnednnImpl : public Impl {
       SetThreads(config.threads);
       const Conv2dDesc& d = data.desc;
       int64_t oh, ow;
-      OutputShape(d, &oh, &ow);
+      const Status shape = OutputShape(d, &oh, &ow);
+      if (!shape.ok()) {
+        *why = shape.message();
+        return false;
+      }
       const int64_t g = d.groups;
       const memory::dims src_dims = {d.batch, d.in_channels, d.in_h, d.in_w};
       const memory::dims dst_dims = {d.batch, d.out_channels, oh, ow};

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("CONVKIT_TARGET");
   std::string expected = argv[1];
   convkit::Conv2dDesc d;
-  convkit::ParseShapeSpec("h=5,w=5,ci=3,co=4,k=3", &d);
+  if (!convkit::ParseShapeSpec("h=5,w=5,ci=3,co=4,k=3", &d).ok()) return 1;
   std::vector<float> x(75, 1.0f), w(108, 1.0f), y(36, 0.0f);
   convkit::PlanInfo info;
   const convkit::Status q = convkit::QueryPlan(d, convkit::Options(), &info);

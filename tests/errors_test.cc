@@ -87,7 +87,7 @@ TEST_P(ErrorsTest, DescriptorFields) {
        }},
       {"groups", [](Conv2dDesc* d) { d->groups = 4; }},  // divides in, not out
       // Dilated kernel larger than the padded input: 6 + 1 + 1 < 3 * 4 - 3.
-      {"kernel_h", [](Conv2dDesc* d) { d->dilation_h = 4; }},
+      {"dilation_h", [](Conv2dDesc* d) { d->dilation_h = 4; }},
       {"kernel_w", [](Conv2dDesc* d) { d->kernel_w = 8; }},
       {"kernel_h", [](Conv2dDesc* d) { d->kernel_h = 9; }},
       // 64-bit overflow of element counts and extents.
@@ -100,9 +100,26 @@ TEST_P(ErrorsTest, DescriptorFields) {
       {"output", [](Conv2dDesc* d) {  // tiny input, huge padding
          d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = kBig;
        }},
-      {"pad_bottom", [](Conv2dDesc* d) {
+      // The field named is the one whose value broke the check.
+      {"pad_top", [](Conv2dDesc* d) {
          d->pad_top = std::numeric_limits<int64_t>::max();
          d->pad_bottom = 5;
+       }},
+      {"pad_top", [](Conv2dDesc* d) { d->pad_top = int64_t{1} << 60; }},  // extent > 2^60
+      {"pad_bottom", [](Conv2dDesc* d) { d->pad_bottom = (int64_t{1} << 60) - 6; }},
+      {"pad_right", [](Conv2dDesc* d) {
+         d->pad_left = 7;
+         d->pad_right = std::numeric_limits<int64_t>::max() - 8;
+       }},
+      {"dilation_w", [](Conv2dDesc* d) { d->dilation_w = 1000; }},
+      {"kernel_w", [](Conv2dDesc* d) {  // too long even undilated
+         d->kernel_w = 1000;
+         d->dilation_w = 1000;
+       }},
+      // An empty batch does not hide per-image counts that overflow.
+      {"output", [](Conv2dDesc* d) {
+         d->batch = 0;
+         d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = kBig;
        }},
       {"dilation_w", [](Conv2dDesc* d) {
          d->dilation_w = std::numeric_limits<int64_t>::max() / 2 + 1;  // 2 * it overflows
@@ -230,8 +247,95 @@ TEST_P(ErrorsTest, Options) {
   EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
                                     f.y.data(), o),
                       StatusCode::kInvalidArgument, "algorithm"));
+  o.algorithm = Algorithm::kAuto;
+  for (int threads : {kMaxThreads + 1, 100000, std::numeric_limits<int>::max()}) {
+    o.threads = threads;
+    EXPECT_TRUE(IsError(Conv2dForward(f.desc, f.x.data(), f.w.data(), f.b.data(),
+                                      f.y.data(), o),
+                        StatusCode::kInvalidArgument, "threads"));
+    std::unique_ptr<Conv2d> op;
+    EXPECT_TRUE(IsError(Conv2d::Create(f.desc, f.w.data(), f.b.data(), o, &op),
+                        StatusCode::kInvalidArgument, "threads"));
+    o.threads = 0;
+    ASSERT_TRUE(Conv2d::Create(f.desc, f.w.data(), f.b.data(), o, &op).ok());
+    EXPECT_TRUE(IsError(op->Forward(f.x.data(), f.y.data(), threads),
+                        StatusCode::kInvalidArgument, "threads"));
+  }
   EXPECT_TRUE(Untouched(f.y));
   EXPECT_TRUE(IsError(SetMaxTarget("NOT_A_TARGET"), StatusCode::kInvalidArgument, "target"));
+}
+
+// Valid descriptors with extreme pads, strides and dilations (found by
+// fuzzing: ValidTaps overflowed on pad + dilation and read tap 0 at
+// ih = -pad_top). Every applicable algorithm, against the reference.
+TEST_P(ErrorsTest, ExtremeValidDescriptors) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kP = (int64_t{1} << 59) + 1;
+  struct Case {
+    const char* name;
+    std::function<void(Conv2dDesc*)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"rows: one output in the padding", [](Conv2dDesc* d) {
+         d->pad_top = kP;
+         d->dilation_h = kMax;
+         d->stride_h = kP + 1;
+       }},
+      {"columns: one output in the padding", [](Conv2dDesc* d) {
+         d->pad_left = kP;
+         d->dilation_w = kMax;
+         d->stride_w = kP + 1;
+       }},
+      {"rows: two outputs, the second inside", [](Conv2dDesc* d) {
+         d->pad_top = kP - 1;
+         d->stride_h = kP - 1;
+         d->dilation_h = kMax;
+       }},
+      {"columns: two outputs, the second inside", [](Conv2dDesc* d) {
+         d->pad_left = kP - 1;
+         d->stride_w = kP - 1;
+         d->dilation_w = kMax;
+       }},
+      {"both, 4 channels", [](Conv2dDesc* d) {
+         d->in_channels = d->out_channels = d->groups = 4;
+         d->pad_top = d->pad_left = int64_t{1} << 59;
+         d->stride_h = d->stride_w = int64_t{1} << 59;
+         d->dilation_h = d->dilation_w = kMax;
+       }},
+      {"huge stride, kernel 2", [](Conv2dDesc* d) {
+         d->kernel_h = d->kernel_w = 2;
+         d->in_h = d->in_w = 3;
+         d->stride_h = d->stride_w = kMax;
+         d->pad_bottom = d->pad_right = 1;
+       }},
+  };
+  for (const Case& c : cases) {
+    Conv2dDesc d = Spec("n=1,h=1,w=1,ci=1,co=1,k=1x1,bias=1");
+    c.edit(&d);
+    SCOPED_TRACE(std::string(c.name) + ": " + FormatShapeSpec(d));
+    ASSERT_TRUE(Validate(d).ok()) << Validate(d).message();
+    const TensorSizes sz = Sizes(d);
+    ASSERT_LE(sz.output, 16);
+    std::vector<float> x(sz.input), w(sz.weights), b(sz.bias);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = 1.5f + static_cast<float>(i);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.5f - 0.25f * static_cast<float>(i);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = 0.125f * static_cast<float>(i + 1);
+    std::vector<double> ref(sz.output);
+    ASSERT_TRUE(ReferenceConv2d(d, x.data(), w.data(), b.data(), ref.data()).ok());
+    for (Algorithm a : ApplicableAlgorithms(d)) {
+      SCOPED_TRACE(AlgorithmName(a));
+      Options o;
+      o.max_target = target();
+      o.algorithm = a;
+      std::vector<float> y(sz.output + 32, 1234.5f);
+      ASSERT_TRUE(Conv2dForward(d, x.data(), w.data(), b.data(), y.data(), o).ok());
+      for (int64_t i = 0; i < sz.output; ++i) {
+        // Every output has at most one product: exact.
+        EXPECT_EQ(static_cast<float>(ref[i]), y[i]) << "output " << i;
+      }
+      for (size_t i = sz.output; i < y.size(); ++i) ASSERT_EQ(1234.5f, y[i]) << i;
+    }
+  }
 }
 
 // Batch 0 is valid: nothing is read or written, null tensors are fine.

@@ -29,7 +29,7 @@
 #if defined(_WIN32) && defined(CONVKIT_SHARED_BUILD)
 #define CONVKIT_API __declspec(dllexport)
 #elif defined(__GNUC__)
-#define CONVKIT_API __attribute__((visibility("default")))
+#define CONVKIT_API [[gnu::visibility("default")]]
 #else
 #define CONVKIT_API
 #endif
@@ -50,7 +50,7 @@ enum class StatusCode : int {
 // Result of every call. On failure, field() names the offending descriptor
 // field or argument (for example "stride_h", "groups", "output") and message()
 // is a full sentence for humans, prefixed "convkit: ".
-class CONVKIT_API Status {
+class [[nodiscard]] CONVKIT_API Status {
  public:
   Status() = default;  // OK
   Status(StatusCode code, std::string field, std::string message);
@@ -185,14 +185,18 @@ CONVKIT_API std::vector<std::string> SupportedTargets();
 // when limit is empty); kInvalidArgument for an unknown name.
 CONVKIT_API Status ResolveTarget(const std::string& limit, std::string* target);
 
+// Largest explicit thread count (Options::threads, Forward's threads).
+constexpr int kMaxThreads = 1024;
+
 struct Options {
   Algorithm algorithm = Algorithm::kAuto;
   // Upper bound on the SIMD target for this call or operator ("" = none; see
   // SetMaxTarget). An operator keeps the target chosen at creation.
   std::string max_target;
   // OpenMP threads. 0 (automatic) = omp_get_max_threads() at call time, but
-  // fewer for small convolutions (about one thread per 2 MFLOP). N > 0 =
-  // exactly N. Either way never more threads than the work has independent
+  // fewer for small convolutions (about one thread per 0.5 MFLOP). N > 0 =
+  // exactly N, at most kMaxThreads (more is kInvalidArgument: OpenMP
+  // runtimes abort the process when they cannot create threads). Either way never more threads than the work has independent
   // tasks. Inside an active OpenMP parallel region convkit always runs on
   // the calling thread alone (no nested parallelism, no oversubscription).
   // Without OpenMP, 1. Results are bit-identical for every thread count.

@@ -1,6 +1,8 @@
 // Sizes derived once from a validated descriptor and shared by the planner,
 // the packers and the kernels. Everything is int64 (element counts); the
-// validator has already checked that every product below fits.
+// validator has already checked that every product below fits, and that
+// each padded extent (in + pads) is at most kMaxExtent, so coordinates
+// (o * stride + tap * dilation - pad) and their sums stay far from overflow.
 #ifndef CONVKIT_LIB_COMMON_GEOMETRY_H_
 #define CONVKIT_LIB_COMMON_GEOMETRY_H_
 
@@ -9,6 +11,9 @@
 #include "convkit/convkit.h"
 
 namespace convkit {
+
+// Largest padded input extent (in + pad_a + pad_b) per spatial axis: 2^60.
+constexpr int64_t kMaxExtent = int64_t{1} << 60;
 
 struct ConvGeometry {
   // Descriptor fields, copied.
@@ -48,6 +53,14 @@ inline ConvGeometry MakeGeometry(const Conv2dDesc& d) {
   g.has_bias = d.has_bias;
   g.oh = (g.h + g.pt + g.pb - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
   g.ow = (g.w + g.pl + g.pr - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
+  // A dilation with one tap and a stride with one output never move a
+  // coordinate: make them 1, so that the kernels' coordinate arithmetic only
+  // meets values bounded by the padded extent (Validate bounds it), never a
+  // caller's INT64_MAX (tap * dilation, (pad + stride - 1) / stride).
+  if (g.kh == 1) g.dh = 1;
+  if (g.kw == 1) g.dw = 1;
+  if (g.oh == 1) g.sh = 1;
+  if (g.ow == 1) g.sw = 1;
   g.cg = g.cin / g.groups;
   g.ng = g.cout / g.groups;
   g.m = g.n * g.oh * g.ow;
@@ -61,8 +74,9 @@ inline ConvGeometry MakeGeometry(const Conv2dDesc& d) {
 inline void ValidTaps(int64_t o, int64_t s, int64_t d, int64_t pad,
                       int64_t size, int64_t taps, int64_t* lo, int64_t* hi) {
   const int64_t start = o * s - pad;  // input coordinate of tap 0
-  // smallest t with start + t*d >= 0
-  int64_t l = start >= 0 ? 0 : (-start + d - 1) / d;
+  // smallest t with start + t*d >= 0 (ceil(-start / d), written so that
+  // -start + d cannot overflow)
+  int64_t l = start >= 0 ? 0 : (-(start + 1)) / d + 1;
   // largest t with start + t*d <= size - 1, plus one
   int64_t h = start > size - 1 ? 0 : (size - 1 - start) / d + 1;
   if (h > taps) h = taps;

@@ -7,6 +7,8 @@
 #include <omp.h>
 #endif
 
+#include "convkit/convkit.h"
+
 namespace convkit {
 
 // Below this many flops per thread, an automatic thread count (requested 0)
@@ -17,7 +19,7 @@ namespace convkit {
 constexpr double kMinFlopsPerThread = 0.5 * 1024 * 1024;
 
 // Threads a call may use. requested > 0: exactly that many, but never more
-// than the work's independent tasks. requested == 0 (automatic): OpenMP's
+// than the work's independent tasks (nor kMaxThreads). requested == 0 (automatic): OpenMP's
 // omp_get_max_threads(), fewer for small work (kMinFlopsPerThread) and never
 // more than the tasks. Always 1 inside an active parallel region, so that
 // calling convkit from an OpenMP loop does not oversubscribe the machine.
@@ -25,6 +27,7 @@ inline int ResolveThreads(int requested, long long tasks, double flops) {
 #if defined(_OPENMP)
   if (omp_in_parallel()) return 1;
   int threads = requested > 0 ? requested : omp_get_max_threads();
+  if (threads > kMaxThreads) threads = kMaxThreads;
   if (requested == 0) {
     const double by_work = flops / kMinFlopsPerThread;
     if (by_work < threads) threads = by_work < 1.0 ? 1 : static_cast<int>(by_work);

@@ -107,10 +107,8 @@ Status Conv2d::Create(const Conv2dDesc& desc, const float* weights,
 Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
                          size_t workspace_bytes, bool own_workspace,
                          int call_threads) const {
-  if (call_threads < 0) {
-    return Invalid("threads", "= " + std::to_string(call_threads) +
-                                  ": must be >= 0 (0 = OpenMP's default)");
-  }
+  Status s = CheckThreads(call_threads);
+  if (!s.ok()) return s;
   if (desc.batch == 0) return Status();  // nothing to read or write
   if (input == nullptr) return Invalid("input", "is null");
   if (output == nullptr) return Invalid("output", "is null");

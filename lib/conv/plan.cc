@@ -191,13 +191,16 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   return b;
 }
 
+Status CheckThreads(int threads) {
+  if (threads >= 0 && threads <= kMaxThreads) return Status();
+  return Invalid("threads", "= " + std::to_string(threads) + ": must be in [0, " +
+                                std::to_string(kMaxThreads) + "] (0 = OpenMP's default)");
+}
+
 Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan) {
   Status s = Validate(desc);
   if (!s.ok()) return s;
-  if (options.threads < 0) {
-    return Invalid("threads", "= " + std::to_string(options.threads) +
-                                  ": must be >= 0 (0 = OpenMP's default)");
-  }
+  if (!(s = CheckThreads(options.threads)).ok()) return s;
   Plan p;
   p.geo = MakeGeometry(desc);
   if (!(s = dispatch::SelectTarget(options.max_target, &p.target)).ok()) return s;

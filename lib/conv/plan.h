@@ -94,6 +94,9 @@ struct Plan {
   const char* kernel_id() const { return kernels->*(row->kernel_id); }
 };
 
+// OK for a thread count in [0, kMaxThreads], else an error naming "threads".
+Status CheckThreads(int threads);
+
 // Validated descriptor and options -> plan without parameters (no
 // allocation): the algorithm, target, blocking and workspace.
 Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan);

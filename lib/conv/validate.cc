@@ -45,27 +45,32 @@ Status CountElements(const char* tensor, std::initializer_list<int64_t> factors,
   return Status();
 }
 
-// One spatial dimension: dilated kernel against the padded input.
-Status CheckExtent(const char* kernel_field, const char* pad_field,
-                   const char* dilation_field, const char* what, int64_t in,
-                   int64_t pad_a, int64_t pad_b, int64_t kernel,
-                   int64_t dilation) {
-  int64_t padded, span;
-  if (!CheckedAdd(in, pad_a, &padded) || !CheckedAdd(padded, pad_b, &padded)) {
-    return Invalid(pad_field, std::string("= ") + std::to_string(pad_b) +
-                                  ": the padded input " + what + " overflows 64-bit");
+// One spatial dimension: dilated kernel against the padded input. Errors
+// name the field that made the check fail: the pad that overflows the
+// extent, the dilation that makes the span too long, or the kernel itself.
+Status CheckExtent(const char* kernel_field, const char* pad_a_field,
+                   const char* pad_b_field, const char* dilation_field,
+                   const char* what, int64_t in, int64_t pad_a, int64_t pad_b,
+                   int64_t kernel, int64_t dilation) {
+  int64_t padded;
+  if (!CheckedAdd(in, pad_a, &padded) || padded > kMaxExtent) {
+    return Invalid(pad_a_field, "= " + std::to_string(pad_a) + ": the padded input " +
+                                    what + " exceeds 2^60");
   }
-  if (!CheckedMul(kernel - 1, dilation, &span) || !CheckedAdd(span, 1, &span)) {
-    return Invalid(dilation_field, std::string("= ") + std::to_string(dilation) +
-                                       ": the dilated kernel " + what +
-                                       " overflows 64-bit");
+  if (!CheckedAdd(padded, pad_b, &padded) || padded > kMaxExtent) {
+    return Invalid(pad_b_field, "= " + std::to_string(pad_b) + ": the padded input " +
+                                    what + " exceeds 2^60");
   }
-  if (span > padded) {
-    return Invalid(kernel_field,
-                   "= " + std::to_string(kernel) + ": the dilated kernel " + what +
-                       " (kernel - 1) * dilation + 1 = " + std::to_string(span) +
-                       " exceeds the padded input " + what + " " +
-                       std::to_string(padded));
+  if (kernel > padded) {
+    return Invalid(kernel_field, "= " + std::to_string(kernel) + " exceeds the padded input " +
+                                     what + " " + std::to_string(padded));
+  }
+  int64_t span;
+  if (!CheckedMul(kernel - 1, dilation, &span) || !CheckedAdd(span, 1, &span) ||
+      span > padded) {
+    return Invalid(dilation_field, "= " + std::to_string(dilation) + ": the dilated kernel " +
+                                       what + " (kernel - 1) * dilation + 1 exceeds the padded input " +
+                                       what + " " + std::to_string(padded));
   }
   return Status();
 }
@@ -100,28 +105,36 @@ Status Validate(const Conv2dDesc& d) {
                                  " does not divide out_channels = " +
                                  std::to_string(d.out_channels));
   }
-  if (!(s = CheckExtent("kernel_h", "pad_bottom", "dilation_h", "height", d.in_h, d.pad_top, d.pad_bottom,
-                        d.kernel_h, d.dilation_h))
+  if (!(s = CheckExtent("kernel_h", "pad_top", "pad_bottom", "dilation_h", "height", d.in_h,
+                        d.pad_top, d.pad_bottom, d.kernel_h, d.dilation_h))
            .ok()) {
     return s;
   }
-  if (!(s = CheckExtent("kernel_w", "pad_right", "dilation_w", "width", d.in_w, d.pad_left, d.pad_right,
-                        d.kernel_w, d.dilation_w))
+  if (!(s = CheckExtent("kernel_w", "pad_left", "pad_right", "dilation_w", "width", d.in_w,
+                        d.pad_left, d.pad_right, d.kernel_w, d.dilation_w))
            .ok()) {
     return s;
   }
-  // Output extent is now >= 1 and <= padded input (no overflow).
-  const ConvGeometry g = MakeGeometry(d);
+  // Output extents are now in [1, 2^60]; the counts are checked before
+  // MakeGeometry multiplies them.
+  const int64_t oh =
+      (d.in_h + d.pad_top + d.pad_bottom - ((d.kernel_h - 1) * d.dilation_h + 1)) / d.stride_h + 1;
+  const int64_t ow =
+      (d.in_w + d.pad_left + d.pad_right - ((d.kernel_w - 1) * d.dilation_w + 1)) / d.stride_w + 1;
+  // Counted with batch >= 1, so that an empty batch cannot hide per-image
+  // sizes that overflow (planning multiplies them).
+  const int64_t images = d.batch > 0 ? d.batch : 1;
   int64_t count;
-  if (!(s = CountElements("input", {d.batch, d.in_h, d.in_w, d.in_channels}, &count)).ok()) {
+  if (!(s = CountElements("input", {images, d.in_h, d.in_w, d.in_channels}, &count)).ok()) {
     return s;
   }
-  if (!(s = CountElements("weights", {d.kernel_h, d.kernel_w, g.cg, d.out_channels},
+  if (!(s = CountElements("weights", {d.kernel_h, d.kernel_w, d.in_channels / d.groups,
+                                      d.out_channels},
                           &count))
            .ok()) {
     return s;
   }
-  if (!(s = CountElements("output", {d.batch, g.oh, g.ow, d.out_channels}, &count)).ok()) {
+  if (!(s = CountElements("output", {images, oh, ow, d.out_channels}, &count)).ok()) {
     return s;
   }
   return Status();
