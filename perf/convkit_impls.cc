@@ -36,7 +36,11 @@ class ConvkitImpl : public Impl {
     }
     // The caller-provided workspace: no allocation inside the timed call.
     workspace_.assign(op_->WorkspaceBytes(), 0);
-    output_.assign(static_cast<size_t>(Sizes(data.desc).output), 0.0f);
+    if (data.desc.has_sum) {
+      output_.assign(data.prev.begin(), data.prev.end());
+    } else {
+      output_.assign(static_cast<size_t>(Sizes(data.desc).output), 0.0f);
+    }
     return true;
   }
 

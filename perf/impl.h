@@ -38,7 +38,11 @@ using Floats = std::vector<float, AlignedAllocator<float>>;
 struct ShapeData {
   Conv2dDesc desc;
   Floats input, weights, bias;  // bias empty if !desc.has_bias
+  // With the sum post-op, the output's contents before the (checked) first
+  // run; empty otherwise. Implementations start their output from it.
+  Floats prev;
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+  const float* prev_or_null() const { return prev.empty() ? nullptr : prev.data(); }
 };
 
 struct RunConfig {

@@ -63,6 +63,10 @@ const char kUsage[] =
     "  --target T        restrict convkit's dispatch to T or below (AVX3, AVX2, SSE4,\n"
     "                    SSSE3, SCALAR...) and oneDNN to the matching ISA\n"
     "  --algos           also time each convkit algorithm separately (convkit:<algo>)\n"
+    "  --post P          fused post-ops added to every shape: relu, relu6, sum\n"
+    "                    (y += y_prev, a residual), sum_relu (sum, then ReLU), or\n"
+    "                    none (default; a shape's own sum=/min=/max= still apply).\n"
+    "                    oneDNN runs them as post-ops; XNNPACK has no sum\n"
     "  --no-naive        do not time the naive loop\n"
     "\n"
     "measurement:\n"
@@ -101,6 +105,7 @@ struct Args {
   int threads = 0;
   std::string target;
   bool algos = false;
+  std::string post = "none";  // --post
   std::vector<std::string> impls;  // empty: all built
   int sweeps = 1;
   int reps = 10;
@@ -151,6 +156,18 @@ Suite ReadShapesFile(const std::string& path) {
     suite.shapes.push_back({l.comment.empty() ? l.spec : l.comment, l.spec});
   }
   return suite;
+}
+
+// --post: the named post-ops on desc; false for an unknown name.
+bool ApplyPost(const std::string& post, Conv2dDesc* d) {
+  if (post == "none") return true;
+  if (post == "relu" || post == "sum_relu") d->output_min = 0.0f;
+  if (post == "relu6") {
+    d->output_min = 0.0f;
+    d->output_max = 6.0f;
+  }
+  if (post == "sum" || post == "sum_relu") d->has_sum = true;
+  return post == "relu" || post == "relu6" || post == "sum" || post == "sum_relu";
 }
 
 int ParseInt(const std::string& flag, const std::string& value, int min, int max = 1 << 20) {
@@ -272,6 +289,12 @@ Args ParseArgs(int argc, char** argv) {
       args.drain_ms = ParseNonNegative(a, value(), "milliseconds");
     } else if (a == "--check") {
       args.check = true;
+    } else if (a == "--post") {
+      args.post = value();
+      Conv2dDesc probe;
+      if (!ApplyPost(args.post, &probe)) {
+        Fail("--post needs none, relu, relu6, sum or sum_relu, got \"" + args.post + "\"");
+      }
     } else if (a == "--algos") {
       args.algos = true;
     } else if (a == "--no-naive") {
@@ -336,6 +359,10 @@ ShapeData MakeShapeData(const Conv2dDesc& desc, unsigned seed) {
   Fill(&data.input, &rng);
   Fill(&data.weights, &rng);
   Fill(&data.bias, &rng);
+  if (desc.has_sum) {
+    data.prev.resize(static_cast<size_t>(sizes.output));
+    Fill(&data.prev, &rng);
+  }
   return data;
 }
 
@@ -399,7 +426,8 @@ struct Timed {
 std::vector<Row> RunShape(const Args& args, const std::string& suite,
                           const SuiteShape& shape, const RunConfig& config,
                           double naive_gflops, double peak, bool check, bool* mismatch) {
-  const Conv2dDesc desc = ParseSpecOrDie(shape.spec, shape.name);
+  Conv2dDesc desc = ParseSpecOrDie(shape.spec, shape.name);
+  ApplyPost(args.post, &desc);
   const double flops = Flops(desc);
   ShapeData data;
   try {
@@ -428,7 +456,7 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
   ref::ReferenceOutputs reference;
   if (check) {
     const Status s = ref::ComputeReference(desc, data.input.data(), data.weights.data(),
-                                           data.bias_or_null(), &reference);
+                                           data.bias_or_null(), &reference, data.prev_or_null());
     if (!s.ok()) Fail(shape.spec + ": " + s.message());
   }
 

@@ -9,6 +9,7 @@
 // (PyPI's native onednn-cpu-gomp 3.2, see scripts/fetch-onednn.sh). Both run
 // their CPU engine on OpenMP, as convkit does.
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -97,11 +98,27 @@ class OnednnImpl : public Impl {
       const memory::dims pad_l = {d.pad_top, d.pad_left};
       const memory::dims pad_r = {d.pad_bottom, d.pad_right};
       const memory::desc no_bias;
+      // Post-ops as convkit orders them: sum, then ReLU or clip.
+      dnnl::post_ops ops;
+      if (d.has_sum) ops.append_sum(d.sum_scale);
+      const float inf = std::numeric_limits<float>::infinity();
+      if (d.output_min > -inf || d.output_max < inf) {
+        const bool relu = d.output_min == 0.0f && d.output_max == inf;
+        const dnnl::algorithm alg =
+            relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_clip;
+#if DNNL_VERSION_MAJOR >= 3
+        ops.append_eltwise(alg, relu ? 0.0f : d.output_min, relu ? 0.0f : d.output_max);
+#else
+        ops.append_eltwise(1.0f, alg, relu ? 0.0f : d.output_min, relu ? 0.0f : d.output_max);
+#endif
+      }
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
 #if DNNL_VERSION_MAJOR >= 3
       pd_ = dnnl::convolution_forward::primitive_desc(
           Engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
           src_md, any_wei, d.has_bias ? bias_md : no_bias, dst_md, strides, dilates, pad_l,
-          pad_r);
+          pad_r, attr);
 #else
       const dnnl::convolution_forward::desc desc =
           d.has_bias ? dnnl::convolution_forward::desc(
@@ -112,7 +129,7 @@ class OnednnImpl : public Impl {
                            dnnl::prop_kind::forward_inference,
                            dnnl::algorithm::convolution_direct, src_md, any_wei, dst_md,
                            strides, dilates, pad_l, pad_r);
-      pd_ = dnnl::convolution_forward::primitive_desc(desc, Engine());
+      pd_ = dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
 #endif
       conv_ = dnnl::convolution_forward(pd_);
       dnnl::stream stream(Engine());
@@ -131,6 +148,10 @@ class OnednnImpl : public Impl {
         bias_ = memory(bias_md, Engine(), const_cast<float*>(data.bias.data()));
       }
       dst_ = memory(pd_.dst_desc(), Engine());
+      if (d.has_sum) {  // the sum post-op reads dst: start from the shared prev
+        memory user_prev(user_dst, Engine(), const_cast<float*>(data.prev.data()));
+        dnnl::reorder(user_prev, dst_).execute(stream, user_prev, dst_);
+      }
       user_dst_ = user_dst;
       stream.wait();
       stream_ = std::make_unique<dnnl::stream>(Engine());

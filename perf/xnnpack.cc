@@ -36,6 +36,10 @@ class XnnpackImpl : public Impl {
     }
     const Conv2dDesc& d = data.desc;
     data_ = &data;
+    if (d.has_sum) {
+      *why = "XNNPACK's convolution has no sum post-op";
+      return false;
+    }
     const int64_t g = d.groups, cg = d.in_channels / g, ng = d.out_channels / g;
     // XNNPACK's kernel is [groups][group_output_channels][KH][KW][group_input_channels];
     // convkit's HWIO is [KH][KW][Cg][Cout] with o = g * Ng + j.
@@ -56,8 +60,7 @@ class XnnpackImpl : public Impl {
         static_cast<uint32_t>(d.dilation_h), static_cast<uint32_t>(d.dilation_w),
         static_cast<uint32_t>(g), static_cast<size_t>(cg), static_cast<size_t>(ng),
         static_cast<size_t>(d.in_channels), static_cast<size_t>(d.out_channels),
-        kernel.data(), data.bias_or_null(), -std::numeric_limits<float>::infinity(),
-        std::numeric_limits<float>::infinity(), 0, &op_);
+        kernel.data(), data.bias_or_null(), d.output_min, d.output_max, 0, &op_);
     if (s != xnn_status_success) {
       *why = "xnn_create_convolution2d_nhwc_f32 returned status " + std::to_string(s);
       op_ = nullptr;

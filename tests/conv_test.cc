@@ -2,7 +2,9 @@
 // remainders of every blocking dimension, strides, paddings, dilations,
 // groups, batch, bias; every applicable algorithm; thread counts compared
 // bit for bit; the exact (integer) tier.
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -258,13 +260,83 @@ TEST_P(ConvTest, ExactTier) {
   }
 }
 
+// Fused post-ops on every algorithm's paths: GEMM tiles with K in one block
+// and in several (the sum joins the first block, the clamp the last; the
+// small-cache run splits K further), the depthwise kernel's interior
+// blocks, borders and channel tails, groups, and the naive loop.
+TEST_P(ConvTest, PostOps) {
+  const std::vector<std::string> shapes = {
+      "n=2,h=9,w=10,ci=19,co=21,k=3x3,p=1",
+      "n=1,h=6,w=7,ci=300,co=33,k=1x1",
+      "n=1,h=12,w=11,ci=64,co=20,k=3x3,s=2,p=1",
+      "n=2,h=14,w=19,ci=13,co=13,k=3x3,g=13,p=1",
+      "n=1,h=11,w=21,ci=20,co=20,k=5x5,s=2,g=20,p=2",
+      "n=1,h=7,w=8,ci=12,co=18,k=3x3,g=3,p=1:0:0:1",
+  };
+  const std::vector<std::string> posts = {
+      ",min=0",                   // ReLU
+      ",min=0,max=0.5",           // ReLU6-like, both bounds hit
+      ",sum=1",                   // residual add
+      ",sum=-0.5,bias=1",
+      ",sum=1,min=0,bias=1",      // conv + bias + residual, then ReLU
+      ",sum=0.75,min=-0.25,max=0.25",
+      ",max=-0.1,bias=1",
+  };
+  for (const std::string& shape : shapes) {
+    for (const std::string& post : posts) {
+      const Conv2dDesc d = Spec(shape + post);
+      const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 13);
+      const std::unique_ptr<Reference> ref = MakeReference(*data);
+      for (Algorithm a : Algorithms(d)) {
+        EXPECT_TRUE(ConvTester().target(target()).algorithm(a).Test(*data, *ref));
+        EXPECT_TRUE(ConvTester().target(target()).algorithm(a).threads(2).Test(*data, *ref));
+      }
+    }
+    // Exact tier: integers, the sum's scale a power of two.
+    const Conv2dDesc d = Spec(shape + ",sum=2,min=-300,max=400,bias=1");
+    const std::unique_ptr<ConvData> data = MakeData(d, Data::kIntegers, 17);
+    const std::unique_ptr<Reference> ref = MakeReference(*data);
+    for (Algorithm a : Algorithms(d)) {
+      EXPECT_TRUE(ConvTester().target(target()).algorithm(a).data(Data::kIntegers).Test(*data,
+                                                                                      *ref));
+    }
+  }
+}
+
+// The clamp keeps NaN (as PyTorch's clamp and relu do) on every target's
+// store: a NaN in the summed output stays NaN through ReLU; every other
+// output is finite and right.
+TEST_P(ConvTest, ClampKeepsNaN) {
+  for (const char* spec : {"n=1,h=5,w=6,ci=7,co=19,k=3x3,p=1,sum=1,min=0",
+                           "n=1,h=5,w=13,ci=9,co=9,k=3x3,g=9,p=1,sum=1,min=0,max=6"}) {
+    const Conv2dDesc d = Spec(spec);
+    std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 19);
+    const int64_t count = data->sizes.output;
+    for (int64_t i : {int64_t{0}, count / 2 + 3, count - 1}) {
+      data->prev[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+    const std::unique_ptr<Reference> ref = MakeReference(*data);
+    for (Algorithm a : Algorithms(d)) {
+      const ConvTester tester = ConvTester().target(target()).algorithm(a);
+      EXPECT_TRUE(tester.Test(*data, *ref));
+      GuardedOutput out(count);
+      PlanInfo info;
+      ASSERT_TRUE(tester.Run(*data, &out, &info).ok());
+      int64_t nans = 0;
+      for (int64_t i = 0; i < count; ++i) nans += std::isnan(out.data()[i]) ? 1 : 0;
+      EXPECT_EQ(3, nans) << info.kernel << " [" << info.algorithm << "] " << spec;
+    }
+  }
+}
+
 // Threads 1, 2 and 3 give bit-identical outputs (no K split across threads),
 // including splits over output channels (few rows) and groups.
 TEST_P(ConvTest, ThreadsBitIdentical) {
   for (const char* spec : {"n=5,h=13,w=11,ci=7,co=37,k=3x3,p=1,bias=1",
                            "n=1,h=1,w=3,ci=300,co=200,k=1x1,bias=1",  // N split
                            "n=1,h=30,w=31,ci=32,co=48,k=3x3,s=2,g=2,p=1",
-                           "n=2,h=20,w=20,ci=40,co=40,k=3x3,g=40,p=1,bias=1"}) {
+                           "n=2,h=20,w=20,ci=40,co=40,k=3x3,g=40,p=1,bias=1",
+                           "n=2,h=9,w=9,ci=24,co=37,k=3x3,p=1,bias=1,sum=0.5,min=0"}) {
     const Conv2dDesc d = Spec(spec);
     const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 11);
     const std::unique_ptr<Reference> ref = MakeReference(*data);

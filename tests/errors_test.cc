@@ -2,6 +2,7 @@
 // left untouched; batch 0 succeeds and does nothing. Run per target like the
 // rest of the operator tests (validation precedes dispatch, but a target
 // must not change that).
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -116,6 +117,18 @@ TEST_P(ErrorsTest, DescriptorFields) {
          d->kernel_w = 1000;
          d->dilation_w = 1000;
        }},
+      // Post-ops: NaN bounds, an empty range, a non-finite sum scale.
+      {"output_min", [](Conv2dDesc* d) { d->output_min = std::nanf(""); }},
+      {"output_max", [](Conv2dDesc* d) { d->output_max = -std::nanf(""); }},
+      {"output_min", [](Conv2dDesc* d) {
+         d->output_min = 6.0f;
+         d->output_max = 0.0f;
+       }},
+      {"sum_scale", [](Conv2dDesc* d) {
+         d->has_sum = true;
+         d->sum_scale = std::numeric_limits<float>::infinity();
+       }},
+      {"sum_scale", [](Conv2dDesc* d) { d->sum_scale = std::nanf(""); }},
       // An empty batch does not hide per-image counts that overflow.
       {"output", [](Conv2dDesc* d) {
          d->batch = 0;
@@ -171,6 +184,15 @@ TEST_P(ErrorsTest, PointersAndOverlap) {
   no_bias.has_bias = false;
   EXPECT_TRUE(IsError(Conv2dForward(no_bias, f.x.data(), f.w.data(), f.b.data(), y, o),
                       StatusCode::kInvalidArgument, "bias"));
+  // The reference checks its arguments as Conv2dForward does.
+  std::vector<double> ref(f.y.size(), 99.0);
+  EXPECT_TRUE(IsError(ReferenceConv2d(no_bias, f.x.data(), f.w.data(), f.b.data(), ref.data()),
+                      StatusCode::kInvalidArgument, "bias"));
+  Conv2dDesc with_sum = d;
+  with_sum.has_sum = true;
+  EXPECT_TRUE(IsError(ReferenceConv2d(with_sum, f.x.data(), f.w.data(), f.b.data(), ref.data()),
+                      StatusCode::kInvalidArgument, "sum_input"));
+  EXPECT_EQ(99.0, ref[0]);
   EXPECT_TRUE(Untouched(f.y));
 
   // Output overlapping an input: in place, shifted by one element, and the

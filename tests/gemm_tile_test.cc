@@ -1,6 +1,7 @@
 // The register tiles of every target against the plain-loop twin: every row
 // count (subtile_m), every column count (subtile_n), depths around 1 and KC,
-// strided C and B, accumulate and bias, and the exact integer tier; the
+// strided C and B, accumulate and bias, the fused post-ops (sum, clamp), and
+// the exact integer tier; the
 // indirect tiles also with K split into runs and with padding rows.
 // Re-included per target; test names end in /<TARGET>.
 
@@ -8,6 +9,7 @@
 #define HWY_TARGET_INCLUDE "tests/gemm_tile_test.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -97,6 +99,35 @@ void TestBiasAndAccumulate() {
   }
 }
 
+// Fused post-ops at every row count and column remainder: the sum (alone,
+// with bias), the clamp (ReLU, a two-sided clamp that catches values on both
+// sides, alone and on an accumulating block), and both together.
+void TestPostOps() {
+  const TileShape t = GetTileShape();
+  const float kInf = std::numeric_limits<float>::infinity();
+  for (testing::GemmTileTester base : Testers()) {
+    for (int64_t m = 1; m <= t.mr; ++m) {
+      for (int64_t n : {int64_t{1}, t.lanes > 1 ? t.lanes - 1 : 1, t.lanes, t.nr - 1, t.nr}) {
+        if (n < 1) continue;
+        testing::GemmTileTester tester = base;
+        tester.m(m).n(n).k(23);
+        EXPECT_TRUE(testing::GemmTileTester(tester).sum(1.0f).Test());
+        EXPECT_TRUE(testing::GemmTileTester(tester).bias(true).sum(-0.75f).Test());
+        EXPECT_TRUE(testing::GemmTileTester(tester).clamp(0.0f, kInf).Test());
+        EXPECT_TRUE(testing::GemmTileTester(tester).bias(true).clamp(-0.5f, 0.25f).Test());
+        EXPECT_TRUE(testing::GemmTileTester(tester).accumulate(true).clamp(-0.5f, 0.5f).Test());
+        EXPECT_TRUE(
+            testing::GemmTileTester(tester).bias(true).sum(0.5f).clamp(-kInf, 0.0f).Test());
+        EXPECT_TRUE(testing::GemmTileTester(tester)
+                        .sum(2.0f)
+                        .clamp(-1.0f, 1.0f)
+                        .data(testing::Data::kIntegers)
+                        .Test());
+      }
+    }
+  }
+}
+
 void TestExact() {
   const TileShape t = GetTileShape();
   for (testing::GemmTileTester tester : Testers()) {
@@ -163,6 +194,7 @@ HWY_EXPORT_AND_TEST_P(GemmTileTest, TestSubtileMN);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestDepths);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestStrides);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestBiasAndAccumulate);
+HWY_EXPORT_AND_TEST_P(GemmTileTest, TestPostOps);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestExact);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestIgemmRuns);
 HWY_EXPORT_AND_TEST_P(GemmTileTest, TestShape);

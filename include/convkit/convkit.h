@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,7 +79,17 @@ class [[nodiscard]] CONVKIT_API Status {
 //   out_h = (in_h + pad_top + pad_bottom - ((kernel_h - 1) * dilation_h + 1))
 //           / stride_h + 1, and likewise out_w.
 // All sizes are element counts. Defaults give a dense, unpadded, ungrouped
-// convolution without bias.
+// convolution without bias or post-ops.
+//
+// Fused post-ops, applied to each output as the kernels store it (never a
+// second pass over the output), in this order:
+//   y = conv(x) + bias
+//   if has_sum:  y = y + sum_scale * y_prev   (oneDNN's sum post-op: y_prev
+//                is what the output held before the call, e.g. a residual)
+//   y = clamp(y, output_min, output_max)      (XNNPACK's output_min/max;
+//                ReLU: output_min = 0; ReLU6: 0 and 6; NaN stays NaN)
+// With has_sum the output is read before it is written, so it must hold
+// Sizes().output initialized floats.
 struct Conv2dDesc {
   int64_t batch = 1;         // N >= 0; N == 0 is a valid no-op
   int64_t in_h = 0;          // >= 1
@@ -97,6 +108,10 @@ struct Conv2dDesc {
   int64_t dilation_w = 1;    // >= 1
   int64_t groups = 1;        // >= 1
   bool has_bias = false;
+  bool has_sum = false;      // add sum_scale * the output's previous values
+  float sum_scale = 1.0f;    // finite
+  float output_min = -std::numeric_limits<float>::infinity();  // not NaN
+  float output_max = std::numeric_limits<float>::infinity();   // >= output_min
 };
 
 // Checks every field (ranges, divisibility, dilated kernel against the padded
@@ -121,14 +136,17 @@ CONVKIT_API TensorSizes Sizes(const Conv2dDesc& desc);
 CONVKIT_API double Flops(const Conv2dDesc& desc);
 
 // The one-line shape syntax shared by convkit-perf, the tests and the corpus:
-//   n=1,h=56,w=56,ci=64,co=64,k=3x3,s=1,p=1,d=1,g=1[,bias=1]
+//   n=1,h=56,w=56,ci=64,co=64,k=3x3,s=1,p=1,d=1,g=1[,bias=1][,sum=S][,min=A][,max=B]
 // h, w, ci, co and k are required; n=1, s=1, p=0, d=1, g=1, bias=0 by default.
+// Post-ops: sum=S sets has_sum with sum_scale S, min/max the output clamp
+// (ReLU: min=0; ReLU6: min=0,max=6).
 // k, s, d take "A" or "AxB" (height x width); p takes "A" (all sides), "AxB"
 // (top=bottom=A, left=right=B) or "T:B:L:R". Whitespace around items is
 // ignored. A malformed spec is kInvalidArgument naming the field ("k", "p"...).
 CONVKIT_API Status ParseShapeSpec(const std::string& spec, Conv2dDesc* desc);
 // The canonical spec of desc, in the corpus' form:
-//   n=2,h=5,w=5,ci=3,co=16,k=3x3,s=1x1,p=1:1:1:1,d=1x1,g=1  (+ ",bias=1")
+//   n=2,h=5,w=5,ci=3,co=16,k=3x3,s=1x1,p=1:1:1:1,d=1x1,g=1  (+ ",bias=1" and
+//   the post-ops that are set)
 CONVKIT_API std::string FormatShapeSpec(const Conv2dDesc& desc);
 
 // ---------------------------------------------------------------------------
@@ -292,21 +310,26 @@ CONVKIT_API Status Conv2dForward(const Conv2dDesc& desc, const float* input,
 // Reference
 
 // The naive convolution (the notebooks' 7-deep loop) accumulating in double:
-// y[i] = bias + sum x*w, and, if abs_sum is non-null, abs_sum[i] = |bias| +
-// sum |x|*|w|, the magnitude that bounds the rounding error of any float
-// evaluation. Same layouts and validation as Conv2dForward; outputs are
-// Sizes(desc).output doubles. Single-threaded unless OpenMP is enabled, in
+// y[i] = bias + sum x*w (+ sum_scale * sum_input[i] with has_sum), then
+// clamped to [output_min, output_max]; and, if abs_sum is non-null,
+// abs_sum[i] = |bias| + sum |x|*|w| (+ |sum_scale * sum_input[i]|), the
+// magnitude that bounds the rounding error of any float evaluation (before
+// the clamp, which cannot add error). sum_input: the output's previous
+// values (Sizes(desc).output floats), required iff has_sum. Same layouts and
+// validation as Conv2dForward; outputs are Sizes(desc).output doubles. Single-threaded unless OpenMP is enabled, in
 // which case it parallelizes over output rows with omp_get_max_threads().
 CONVKIT_API Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
                                    const float* weights, const float* bias,
-                                   double* output, double* abs_sum = nullptr);
+                                   double* output, double* abs_sum = nullptr,
+                                   const float* sum_input = nullptr);
 
-// The same sums for one output element (n, oh, ow, o); desc must be valid and
-// the indices in range.
+// The same for one output element (n, oh, ow, o); desc must be valid, the
+// indices in range, and sum_input given iff has_sum.
 CONVKIT_API void ReferenceConv2dAt(const Conv2dDesc& desc, const float* input,
                                    const float* weights, const float* bias,
                                    int64_t n, int64_t oh, int64_t ow, int64_t o,
-                                   double* value, double* abs_sum);
+                                   double* value, double* abs_sum,
+                                   const float* sum_input = nullptr);
 
 // Library version, "MAJOR.MINOR.PATCH".
 CONVKIT_API const char* Version();

@@ -43,7 +43,7 @@ HWY_INLINE void DepthwisePixel(const ConvGeometry& geo,
                                int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                                int64_t kw_lo, int64_t kw_hi,
                                const float* HWY_RESTRICT wd, int64_t cpad,
-                               const float* HWY_RESTRICT bias, int64_t c,
+                               const TileOps& ops, int64_t c,
                                int64_t n, float* HWY_RESTRICT y) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
@@ -51,11 +51,12 @@ HWY_INLINE void DepthwisePixel(const ConvGeometry& geo,
   size_t count[4] = {L, L, L, L};
   count[kVecs - 1] = static_cast<size_t>(n) - (kVecs - 1) * L;
 
-  V a0 = bias ? hn::Load(d, bias + c) : hn::Zero(d);
+  const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
+  V a0 = InitAcc(d, y + c, count[0], b, ops);
   V a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-  if constexpr (kVecs > 1) a1 = bias ? hn::Load(d, bias + c + L) : a1;
-  if constexpr (kVecs > 2) a2 = bias ? hn::Load(d, bias + c + 2 * L) : a2;
-  if constexpr (kVecs > 3) a3 = bias ? hn::Load(d, bias + c + 3 * L) : a3;
+  if constexpr (kVecs > 1) a1 = InitAcc(d, y + c + L, count[1], b ? b + L : b, ops);
+  if constexpr (kVecs > 2) a2 = InitAcc(d, y + c + 2 * L, count[2], b ? b + 2 * L : b, ops);
+  if constexpr (kVecs > 3) a3 = InitAcc(d, y + c + 3 * L, count[3], b ? b + 3 * L : b, ops);
 
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const int64_t ih = ih0 + kh * geo.dh;
@@ -69,6 +70,13 @@ HWY_INLINE void DepthwisePixel(const ConvGeometry& geo,
       if constexpr (kVecs > 2) a2 = hn::MulAdd(LoadPixel(d, xp + 2 * L, count[2]), hn::Load(d, wp + 2 * L), a2);
       if constexpr (kVecs > 3) a3 = hn::MulAdd(LoadPixel(d, xp + 3 * L, count[3]), hn::Load(d, wp + 3 * L), a3);
     }
+  }
+  if (ops.clamp) {
+    const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);
+    a0 = ClampV(d, a0, lo, hi);
+    if constexpr (kVecs > 1) a1 = ClampV(d, a1, lo, hi);
+    if constexpr (kVecs > 2) a2 = ClampV(d, a2, lo, hi);
+    if constexpr (kVecs > 3) a3 = ClampV(d, a3, lo, hi);
   }
   StoreTail(d, a0, y + c, count[0]);
   if constexpr (kVecs > 1) StoreTail(d, a1, y + c + L, count[1]);
@@ -84,12 +92,16 @@ HWY_INLINE void DepthwisePixels4(const ConvGeometry& geo,
                                  const float* HWY_RESTRICT x_img, int64_t ih0,
                                  int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                                  const float* HWY_RESTRICT wd, int64_t cpad,
-                                 const float* HWY_RESTRICT bias, int64_t c,
+                                 const TileOps& ops, int64_t c,
                                  float* HWY_RESTRICT y) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
-  const V init = bias ? hn::Load(d, bias + c) : hn::Zero(d);
-  V a0 = init, a1 = init, a2 = init, a3 = init;
+  const size_t L = hn::Lanes(d);
+  const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
+  V a0 = InitAcc(d, y + c, L, b, ops);
+  V a1 = InitAcc(d, y + geo.cout + c, L, b, ops);
+  V a2 = InitAcc(d, y + 2 * geo.cout + c, L, b, ops);
+  V a3 = InitAcc(d, y + 3 * geo.cout + c, L, b, ops);
   const int64_t step = geo.sw * geo.cin;  // next output pixel's input
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const int64_t ih = ih0 + kh * geo.dh;
@@ -104,6 +116,13 @@ HWY_INLINE void DepthwisePixels4(const ConvGeometry& geo,
       a3 = hn::MulAdd(hn::LoadU(d, xp + 3 * step), w, a3);
     }
   }
+  if (ops.clamp) {
+    const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);
+    a0 = ClampV(d, a0, lo, hi);
+    a1 = ClampV(d, a1, lo, hi);
+    a2 = ClampV(d, a2, lo, hi);
+    a3 = ClampV(d, a3, lo, hi);
+  }
   hn::StoreU(a0, d, y + c);
   hn::StoreU(a1, d, y + geo.cout + c);
   hn::StoreU(a2, d, y + 2 * geo.cout + c);
@@ -117,7 +136,7 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
                                        int64_t kh_hi, int64_t ow,
                                        const float* HWY_RESTRICT wd,
                                        int64_t cpad,
-                                       const float* HWY_RESTRICT bias,
+                                       const TileOps& ops,
                                        int64_t c0, int64_t c1, float* ypix) {
   const hn::ScalableTag<float> d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
@@ -130,16 +149,16 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
     const int64_t vecs = (n_ch + L - 1) / L;
     if (vecs == 4) {
       DepthwisePixel<4>(geo, x_img, ih0, iw0, kh_lo, kh_hi, kw_lo, kw_hi, wd, cpad,
-                        bias, c, n_ch, ypix);
+                        ops, c, n_ch, ypix);
     } else if (vecs == 3) {
       DepthwisePixel<3>(geo, x_img, ih0, iw0, kh_lo, kh_hi, kw_lo, kw_hi, wd, cpad,
-                        bias, c, n_ch, ypix);
+                        ops, c, n_ch, ypix);
     } else if (vecs == 2) {
       DepthwisePixel<2>(geo, x_img, ih0, iw0, kh_lo, kh_hi, kw_lo, kw_hi, wd, cpad,
-                        bias, c, n_ch, ypix);
+                        ops, c, n_ch, ypix);
     } else {
       DepthwisePixel<1>(geo, x_img, ih0, iw0, kh_lo, kh_hi, kw_lo, kw_hi, wd, cpad,
-                        bias, c, n_ch, ypix);
+                        ops, c, n_ch, ypix);
     }
   }
 }
@@ -158,15 +177,16 @@ template <int kKW, int kSW, int kR>
 HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                                const float* HWY_RESTRICT wd, int64_t cpad,
-                               const float* HWY_RESTRICT bias, int64_t c,
+                               const TileOps& ops, int64_t c,
                                float* HWY_RESTRICT y) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
   const int64_t C = geo.cin;
   V acc[kR];
-  const V init = bias != nullptr ? hn::Load(d, bias + c) : hn::Zero(d);
-  for (int j = 0; j < kR; ++j) acc[j] = init;
+  const size_t L = hn::Lanes(d);
+  const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
+  for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.cout + c, L, b, ops);
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const float* HWY_RESTRICT xr = x_img + ((ih0 + kh * geo.dh) * geo.w + iw0) * C + c;
     const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
@@ -185,6 +205,10 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
       }
     }
   }
+  if (ops.clamp) {
+    const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);
+    for (int j = 0; j < kR; ++j) acc[j] = ClampV(d, acc[j], lo, hi);
+  }
   for (int j = 0; j < kR; ++j) hn::StoreU(acc[j], d, y + j * geo.cout + c);
 }
 
@@ -199,7 +223,7 @@ template <int kKW, int kSW>
 HWY_INLINE void DepthwiseInterior(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                   int64_t ih0, int64_t kh_lo, int64_t kh_hi, int64_t ow0,
                                   int64_t ow1, const float* HWY_RESTRICT wd, int64_t cpad,
-                                  const float* HWY_RESTRICT bias, int64_t c0, int64_t c_full,
+                                  const TileOps& ops, int64_t c0, int64_t c_full,
                                   float* HWY_RESTRICT yrow) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   int64_t ow = ow0;
@@ -207,7 +231,7 @@ HWY_INLINE void DepthwiseInterior(const ConvGeometry& geo, const float* HWY_REST
     for (; ow + pixels <= ow1; ow += pixels) {
       const int64_t iw0 = ow * kSW - geo.pl;
       for (int64_t c = c0; c < c_full; c += L) {
-        block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, bias, c, yrow + ow * geo.cout);
+        block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, yrow + ow * geo.cout);
       }
     }
   };
@@ -219,7 +243,8 @@ HWY_INLINE void DepthwiseInterior(const ConvGeometry& geo, const float* HWY_REST
 #endif  // !HWY_HAVE_SCALABLE
 
 // Output rows r in [r0, r1) of the N * OH rows, channels [c0, c1) (c0 a
-// multiple of Lanes). wd/bias: packed as in panels.h (bias may be null).
+// multiple of Lanes). wd: packed as in panels.h; ops: the packed bias (or
+// null) and the post-ops.
 // Pixels whose taps are all inside the input horizontally take whole
 // channel vectors several pixels at a time (DepthwiseBlock for 3- and 5-wide
 // kernels with stride 1 or 2, else four at a time); the borders and the
@@ -227,7 +252,7 @@ HWY_INLINE void DepthwiseInterior(const ConvGeometry& geo, const float* HWY_REST
 inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const float* HWY_RESTRICT x,
                                 const float* HWY_RESTRICT wd, int64_t cpad,
-                                const float* HWY_RESTRICT bias, float* y,
+                                const TileOps& ops, float* y,
                                 int64_t r0, int64_t r1, int64_t c0,
                                 int64_t c1) {
   const hn::ScalableTag<float> d;
@@ -242,7 +267,7 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                   ? 0
                   : std::min(geo.ow, (geo.w - 1 - span + geo.pl) / geo.sw + 1));
   using InteriorFn = void (*)(const ConvGeometry&, const float*, int64_t, int64_t, int64_t,
-                              int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+                              int64_t, int64_t, const float*, int64_t, const TileOps&, int64_t,
                               int64_t, float*);
   InteriorFn interior = nullptr;
 #if !HWY_HAVE_SCALABLE
@@ -262,15 +287,15 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
     const int64_t ih0 = oh * geo.sh - geo.pt;
     float* yrow = y + r * geo.ow * geo.cout;
     for (int64_t ow = 0; ow < ow_in0; ++ow) {
-      DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, bias, c0, c1,
+      DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c0, c1,
                              yrow + ow * geo.cout);
     }
     int64_t ow = ow_in0;
     if (interior != nullptr && c_full > c0) {
-      interior(geo, x_img, ih0, kh_lo, kh_hi, ow_in0, ow_in1, wd, cpad, bias, c0, c_full, yrow);
+      interior(geo, x_img, ih0, kh_lo, kh_hi, ow_in0, ow_in1, wd, cpad, ops, c0, c_full, yrow);
       if (c_full < c1) {
         for (; ow < ow_in1; ++ow) {
-          DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, bias, c_full, c1,
+          DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c_full, c1,
                                  yrow + ow * geo.cout);
         }
       }
@@ -281,17 +306,17 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
       if (ow + 4 <= ow_in1 && c_full > c0) {
         const int64_t iw0 = ow * geo.sw - geo.pl;
         for (int64_t c = c0; c < c_full; c += L) {
-          DepthwisePixels4(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, bias, c, ypix);
+          DepthwisePixels4(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, ypix);
         }
         if (c_full < c1) {
           for (int64_t j = 0; j < 4; ++j) {
-            DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow + j, wd, cpad, bias,
+            DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow + j, wd, cpad, ops,
                                    c_full, c1, ypix + j * geo.cout);
           }
         }
         ow += 4;
       } else {
-        DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, bias, c0, c1,
+        DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c0, c1,
                                ypix);
         ow += 1;
       }
@@ -302,8 +327,8 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
 // One task: output rows [m0, m1) of the N * OH, channels [n0, n1).
 inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const float* x,
                                 float* y, void* /*ws*/) {
-  DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, plan.bias, y, task.m0, task.m1,
-                task.n0, task.n1);
+  DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, BlockOps(plan, plan.bias, 0, plan.geo.k),
+                y, task.m0, task.m1, task.n0, task.n1);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -208,7 +208,6 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
         const int64_t tiles = DivCeil(mc, kMR);
         BuildIndirection(geo, x, task.g, ic, mc, pc, kc, ws);
         const IgemmA* a = LayoutOf(ws, geo, kMR, mc, kc).tiles;
-        const bool accumulate = pc > 0;
         // ir outer, jr inner (IgemmBlock): the B block (KC x NC) is sized to
         // stay in L2, each tile's A in L1 across the panels, and rows of C
         // are written whole (measured 5-25% faster than jr outer here, most
@@ -218,8 +217,8 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
         IgemmBlock(a, tiles, mc - (tiles - 1) * kMR, plan.weights + (panel * K + pc) * nr,
                    K * nr, panels, jc_end - jc - (panels - 1) * nr,
                    y + ic * geo.cout + task.g * geo.ng + jc, geo.cout,
-                   !accumulate && plan.bias != nullptr ? plan.bias + panel * nr : nullptr,
-                   accumulate);
+                   BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr,
+                            pc, kc));
       }
     }
   }

@@ -29,22 +29,22 @@ namespace HWY_NAMESPACE {
 // (+)= Ablock * B[k0 : k0+kc, n0 : n1].
 HWY_INLINE void MacroKernel(const Plan& plan, const float* ws, int64_t g,
                             int64_t m0, int64_t mc, int64_t n0, int64_t n1,
-                            int64_t k0, int64_t kc, bool accumulate, float* y) {
+                            int64_t k0, int64_t kc, float* y) {
   const ConvGeometry& geo = plan.geo;
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   constexpr int64_t kKU = static_cast<int64_t>(kTileKU);
   const int64_t nr = plan.kernels->gemm.nr;
-  const bool with_bias = !accumulate && plan.bias != nullptr;
   // Stride between MR-row panels of the packed block (kc rounded up to KU).
   const int64_t panel_stride = RoundUp(kc, kKU) * kMR;
   for (int64_t jr = n0; jr < n1; jr += nr) {
     const int64_t n = std::min(nr, n1 - jr);
     const int64_t panel = g * plan.b_panels + jr / nr;
     const float* b = plan.weights + (panel * geo.k + k0) * nr;
-    const float* bias = with_bias ? plan.bias + panel * nr : nullptr;
+    const TileOps ops =
+        BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr, k0, kc);
     const int64_t tiles = DivCeil(mc, kMR);
     GetGemmPanel(n)(ws, panel_stride, tiles, mc - (tiles - 1) * kMR, b, kc, nr,
-                    y + m0 * geo.cout + g * geo.ng + jr, geo.cout, n, bias, accumulate);
+                    y + m0 * geo.cout + g * geo.ng + jr, geo.cout, n, ops);
   }
 }
 
@@ -61,7 +61,7 @@ inline HWY_NOINLINE void Im2colGemmTask(const Plan& plan, const Task& task, cons
       for (int64_t ic = task.m0; ic < task.m1; ic += blk.mc) {
         const int64_t mc = std::min(blk.mc, task.m1 - ic);
         PackIm2colNhwcToPanels<kTileRows, kTileKU>(plan.geo, x, task.g, ic, mc, pc, kc, a);
-        MacroKernel(plan, a, task.g, ic, mc, jc, jc_end, pc, kc, pc > 0, y);
+        MacroKernel(plan, a, task.g, ic, mc, jc, jc_end, pc, kc, y);
       }
     }
   }
@@ -83,7 +83,7 @@ inline HWY_NOINLINE void ShiftedGemmTask(const Plan& plan, const Task& task, con
       for (int64_t ic = task.m0; ic < task.m1; ic += blk.mc) {
         const int64_t mc = std::min(blk.mc, task.m1 - ic);
         PackIm2colNhwcToPanels<kTileRows, kTileKU>(plan.geo, x, task.g, ic, mc, k0, kc, a);
-        MacroKernel(plan, a, task.g, ic, mc, task.n0, task.n1, k0, kc, k0 > 0, y);
+        MacroKernel(plan, a, task.g, ic, mc, task.n0, task.n1, k0, kc, y);
       }
     }
   }

@@ -2,13 +2,17 @@
 // partition at a time. The last row of the algorithm table; a baseline for
 // convkit-perf and a cross-check for the tests, never chosen automatically.
 // Plain C++: every target's kernel table points at the same function.
+#include <cmath>
+
 #include "lib/conv/plan.h"
 
 namespace convkit {
 namespace {
 
 // Output rows [r0, r1) of the N * OH, channels [c0, c1). Weights are HWIO.
-void NaiveRows(const ConvGeometry& g, const float* x, const float* w,
+// Post-ops as the tiles apply them (tile.h): sum in the initial value, clamp
+// on store.
+void NaiveRows(const ConvGeometry& g, const PostOps& post, const float* x, const float* w,
                const float* bias, float* y, int64_t r0, int64_t r1, int64_t c0,
                int64_t c1) {
   for (int64_t r = r0; r < r1; ++r) {
@@ -16,7 +20,9 @@ void NaiveRows(const ConvGeometry& g, const float* x, const float* w,
     for (int64_t ow = 0; ow < g.ow; ++ow) {
       for (int64_t o = c0; o < c1; ++o) {
         const int64_t grp = o / g.ng;
+        float* out = y + (r * g.ow + ow) * g.cout + o;
         float acc = bias != nullptr ? bias[o] : 0.0f;
+        if (post.sum) acc = std::fma(post.sum_scale, *out, acc);
         for (int64_t kh = 0; kh < g.kh; ++kh) {
           const int64_t ih = oh * g.sh + kh * g.dh - g.pt;
           if (ih < 0 || ih >= g.h) continue;
@@ -28,7 +34,11 @@ void NaiveRows(const ConvGeometry& g, const float* x, const float* w,
             for (int64_t ci = 0; ci < g.cg; ++ci) acc += xp[ci] * wp[ci * g.cout];
           }
         }
-        y[(r * g.ow + ow) * g.cout + o] = acc;
+        if (post.clamp) {
+          if (acc < post.lo) acc = post.lo;
+          if (acc > post.hi) acc = post.hi;
+        }
+        *out = acc;
       }
     }
   }
@@ -37,7 +47,8 @@ void NaiveRows(const ConvGeometry& g, const float* x, const float* w,
 }  // namespace
 
 void NaiveTask(const Plan& plan, const Task& task, const float* x, float* y, void* /*ws*/) {
-  NaiveRows(plan.geo, x, plan.weights, plan.bias, y, task.m0, task.m1, task.n0, task.n1);
+  NaiveRows(plan.geo, plan.post, x, plan.weights, plan.bias, y, task.m0, task.m1, task.n0,
+            task.n1);
 }
 
 }  // namespace convkit

@@ -203,6 +203,12 @@ Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan) {
   if (!(s = CheckThreads(options.threads)).ok()) return s;
   Plan p;
   p.geo = MakeGeometry(desc);
+  p.post.sum = desc.has_sum;
+  p.post.sum_scale = desc.sum_scale;
+  p.post.clamp = desc.output_min > -std::numeric_limits<float>::infinity() ||
+                 desc.output_max < std::numeric_limits<float>::infinity();
+  p.post.lo = desc.output_min;
+  p.post.hi = desc.output_max;
   if (!(s = dispatch::SelectTarget(options.max_target, &p.target)).ok()) return s;
   p.kernels = &GetKernelTable(p.target);
   const ConvGeometry& g = p.geo;

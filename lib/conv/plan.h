@@ -77,8 +77,17 @@ Blocking PackedBlocking(const ConvGeometry& geo, const TileShape& tile);
 // half of L2; MC bounds the indirection and the A rows a block revisits.
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& tile);
 
+// The descriptor's fused post-ops as the kernels apply them (tile.h).
+struct PostOps {
+  bool sum = false;
+  float sum_scale = 1.0f;
+  bool clamp = false;  // a bound is finite
+  float lo = 0.0f, hi = 0.0f;
+};
+
 struct Plan {
   ConvGeometry geo;
+  PostOps post;
   const AlgorithmRow* row = nullptr;     // never kAuto's
   const KernelTable* kernels = nullptr;  // of the chosen target
   int64_t target = 0;                    // Highway target bit
@@ -96,6 +105,26 @@ struct Plan {
 
 // OK for a thread count in [0, kMaxThreads], else an error naming "threads".
 Status CheckThreads(int threads);
+
+// The tile ops of K block [k0, k0 + kc) of a K-deep reduction: bias (the
+// block's panel, or null) and the sum on the first block, accumulate on the
+// others, the clamp on the last.
+inline TileOps BlockOps(const Plan& plan, const float* bias, int64_t k0, int64_t kc) {
+  TileOps ops;
+  if (k0 == 0) {
+    ops.bias = bias;
+    ops.sum = plan.post.sum;
+    ops.sum_scale = plan.post.sum_scale;
+  } else {
+    ops.accumulate = true;
+  }
+  if (k0 + kc == plan.geo.k && plan.post.clamp) {
+    ops.clamp = true;
+    ops.lo = plan.post.lo;
+    ops.hi = plan.post.hi;
+  }
+  return ops;
+}
 
 // Validated descriptor and options -> plan without parameters (no
 // allocation): the algorithm, target, blocking and workspace.

@@ -1,7 +1,9 @@
 // The one-line shape syntax (documented in convkit.h), shared by the tests,
 // the corpus files and convkit-perf.
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -45,6 +47,18 @@ bool ParseInt(const std::string& text, int64_t* value) {
   char* end = nullptr;
   const long long v = std::strtoll(t.c_str(), &end, 10);
   if (errno != 0 || end == nullptr || *end != '\0') return false;
+  *value = v;
+  return true;
+}
+
+// A float ("0.5", "-6", "inf"); NaN is left for Validate to reject by name.
+bool ParseFloat(const std::string& text, float* value) {
+  const std::string t = Trim(text);
+  if (t.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const float v = std::strtof(t.c_str(), &end);
+  if (errno == ERANGE || end == nullptr || *end != '\0') return false;
   *value = v;
   return true;
 }
@@ -131,8 +145,20 @@ Status ParseShapeSpec(const std::string& spec, Conv2dDesc* desc) {
         return Bad(key, bad_value + " (want 0 or 1)");
       }
       d.has_bias = b == 1;
+    } else if (key == "sum" || key == "min" || key == "max") {
+      float f = 0.0f;
+      if (!ParseFloat(value, &f)) return Bad(key, bad_value + " (want a number)");
+      if (key == "sum") {
+        d.has_sum = true;
+        d.sum_scale = f;
+      } else if (key == "min") {
+        d.output_min = f;
+      } else {
+        d.output_max = f;
+      }
     } else {
-      return Bad(key, "is not a known field (n, h, w, ci, co, k, s, p, d, g, bias)");
+      return Bad(key,
+                 "is not a known field (n, h, w, ci, co, k, s, p, d, g, bias, sum, min, max)");
     }
   }
   if (!seen_h) return Bad("h", "is required");
@@ -154,6 +180,14 @@ std::string FormatShapeSpec(const Conv2dDesc& d) {
                     s(d.pad_right) + ",d=" + s(d.dilation_h) + "x" +
                     s(d.dilation_w) + ",g=" + s(d.groups);
   if (d.has_bias) out += ",bias=1";
+  auto f = [](float v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(v));
+    return std::string(buf);
+  };
+  if (d.has_sum) out += ",sum=" + f(d.sum_scale);
+  if (d.output_min > -std::numeric_limits<float>::infinity()) out += ",min=" + f(d.output_min);
+  if (d.output_max < std::numeric_limits<float>::infinity()) out += ",max=" + f(d.output_max);
   return out;
 }
 

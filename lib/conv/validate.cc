@@ -1,6 +1,7 @@
 // Descriptor validation: the first step of validate -> plan -> dispatch.
 // Every size used later is checked here, in 64-bit with overflow detection,
 // so later code can multiply freely.
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -104,6 +105,16 @@ Status Validate(const Conv2dDesc& d) {
     return Invalid("groups", "= " + std::to_string(d.groups) +
                                  " does not divide out_channels = " +
                                  std::to_string(d.out_channels));
+  }
+  if (std::isnan(d.output_min)) return Invalid("output_min", "is NaN");
+  if (std::isnan(d.output_max)) return Invalid("output_max", "is NaN");
+  if (d.output_min > d.output_max) {
+    return Invalid("output_min", "= " + std::to_string(d.output_min) +
+                                     " is greater than output_max = " +
+                                     std::to_string(d.output_max));
+  }
+  if (!std::isfinite(d.sum_scale)) {
+    return Invalid("sum_scale", "= " + std::to_string(d.sum_scale) + ": must be finite");
   }
   if (!(s = CheckExtent("kernel_h", "pad_top", "pad_bottom", "dilation_h", "height", d.in_h,
                         d.pad_top, d.pad_bottom, d.kernel_h, d.dilation_h))

@@ -53,8 +53,9 @@ namespace HWY_NAMESPACE {
 template <size_t kRows, size_t kVecs>
 HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
                               int64_t b_stride, float* HWY_RESTRICT c, int64_t ldc,
-                              int64_t n, const float* HWY_RESTRICT bias, bool accumulate) {
+                              int64_t n, const TileOps& ops) {
   const hn::ScalableTag<float> d;
+  const float* HWY_RESTRICT bias = ops.bias;
   using V = hn::Vec<decltype(d)>;
   const size_t L = hn::Lanes(d);
   size_t count[4] = {L, L, L, L};
@@ -107,14 +108,14 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
   }
 #undef CONVKIT_IGEMM_RUN
 
-  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_STORE)
+  CONVKIT_TILE_FINISH()
 }
 
 template <size_t kRows, size_t kVecs>
 HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_t b_stride,
                             float* HWY_RESTRICT c, int64_t ldc, int64_t n,
-                            const float* HWY_RESTRICT bias, bool accumulate) {
-  IgemmTileBody<kRows, kVecs>(a, b, b_stride, c, ldc, n, bias, accumulate);
+                            const TileOps& ops) {
+  IgemmTileBody<kRows, kVecs>(a, b, b_stride, c, ldc, n, ops);
 }
 
 #undef CONVKIT_IGEMM_PTR
@@ -137,14 +138,14 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
 
 // ir outer, jr inner over one block: tiles t < count (the last m_last rows),
 // each across `panels` column panels of NR (the last n_last columns) at b +
-// p * b_panel floats, C columns p * NR. For K blocks whose whole B block sits
+// p * b_panel floats, C columns p * NR; ops.bias (if any) is panel 0's,
+// panel p's NR floats further. For K blocks whose whole B block sits
 // in L1/L2: each tile's rows of C are written whole and in order, and its A
 // stays in L1 across the panels.
 HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
                                     int64_t m_last, const float* HWY_RESTRICT b,
                                     int64_t b_panel, int64_t panels, int64_t n_last,
-                                    float* HWY_RESTRICT c, int64_t ldc,
-                                    const float* HWY_RESTRICT bias, bool accumulate) {
+                                    float* HWY_RESTRICT c, int64_t ldc, const TileOps& ops) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
   for (int64_t t = 0; t < count; ++t) {
@@ -153,12 +154,12 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
     for (int64_t p = 0; p < panels; ++p) {
       const int64_t n = p + 1 == panels ? n_last : nr;
       const float* HWY_RESTRICT bp = b + p * b_panel;
-      const float* HWY_RESTRICT biasp = bias != nullptr ? bias + p * nr : nullptr;
+      TileOps op = ops;
+      if (op.bias != nullptr) op.bias += p * nr;
       if (m == kMR && n == nr) {
-        IgemmTileBody<kTileRows, kTileVecs>(a[t], bp, nr, ct + p * nr, ldc, nr, biasp,
-                                            accumulate);
+        IgemmTileBody<kTileRows, kTileVecs>(a[t], bp, nr, ct + p * nr, ldc, nr, op);
       } else {
-        GetIgemmTile(m, n)(a[t], bp, nr, ct + p * nr, ldc, n, biasp, accumulate);
+        GetIgemmTile(m, n)(a[t], bp, nr, ct + p * nr, ldc, n, op);
       }
     }
   }

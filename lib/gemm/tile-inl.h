@@ -119,15 +119,33 @@ HWY_INLINE void StoreTail(D d, hn::Vec<D> v, float* HWY_RESTRICT p,
   }
 }
 
-// Initial accumulator for one vector of one row: C, bias or zero.
+// Initial accumulator for one vector of one row (tile.h's init): C; or bias
+// (or zero), plus sum_scale * C for the sum post-op.
 template <class D>
 HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
-                              const float* HWY_RESTRICT bias, bool accumulate) {
-  if (accumulate) {
+                              const float* HWY_RESTRICT bias, const TileOps& ops) {
+  if (ops.accumulate) {
     return count == hn::Lanes(d) ? hn::LoadU(d, c) : LoadTail(d, c, count);
   }
-  if (bias != nullptr) return hn::LoadU(d, bias);
-  return hn::Zero(d);
+  const hn::Vec<D> init = bias != nullptr ? hn::LoadU(d, bias) : hn::Zero(d);
+  if (!ops.sum) return init;
+  const hn::Vec<D> old = count == hn::Lanes(d) ? hn::LoadU(d, c) : LoadTail(d, c, count);
+  return hn::MulAdd(hn::Set(d, ops.sum_scale), old, init);
+}
+
+// The clamp post-op: lo where v < lo, hi where v > hi, else v (NaN stays
+// NaN, as in PyTorch's clamp). On x86, max/min return their second operand
+// when either is NaN, so Min(hi, Max(lo, v)) is exactly that in two
+// instructions; elsewhere compare and select.
+template <class D>
+HWY_INLINE hn::Vec<D> ClampV(D d, hn::Vec<D> v, hn::Vec<D> lo, hn::Vec<D> hi) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+  (void)d;
+  return hn::Min(hi, hn::Max(lo, v));
+#else
+  v = hn::IfThenElse(v < lo, lo, v);
+  return hn::IfThenElse(v > hi, hi, v);
+#endif
 }
 
 // The accumulator macros, shared with the indirect tile (igemm-inl.h): named
@@ -152,17 +170,33 @@ HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
 #define CONVKIT_TILE_INIT(r)                                                 \
   if constexpr (kRows > r) {                                                 \
     const float* HWY_RESTRICT crow = c + r * ldc;                            \
-    c##r##_0 = InitAcc(d, crow, count[0], bias, accumulate);                 \
+    c##r##_0 = InitAcc(d, crow, count[0], bias, ops);                        \
     if constexpr (kVecs > 1)                                                 \
-      c##r##_1 = InitAcc(d, crow + L, count[1], bias + (bias ? L : 0),       \
-                         accumulate);                                        \
+      c##r##_1 = InitAcc(d, crow + L, count[1], bias + (bias ? L : 0), ops); \
     if constexpr (kVecs > 2)                                                 \
       c##r##_2 = InitAcc(d, crow + 2 * L, count[2],                          \
-                         bias + (bias ? 2 * L : 0), accumulate);             \
+                         bias + (bias ? 2 * L : 0), ops);                    \
     if constexpr (kVecs > 3)                                                 \
       c##r##_3 = InitAcc(d, crow + 3 * L, count[3],                          \
-                         bias + (bias ? 3 * L : 0), accumulate);             \
+                         bias + (bias ? 3 * L : 0), ops);                    \
   }
+
+// The clamp post-op on row r's accumulators (lo, hi: vectors in scope).
+#define CONVKIT_TILE_CLAMP(r)                                                \
+  if constexpr (kRows > r) {                                                 \
+    c##r##_0 = ClampV(d, c##r##_0, lo, hi);                                  \
+    if constexpr (kVecs > 1) c##r##_1 = ClampV(d, c##r##_1, lo, hi);         \
+    if constexpr (kVecs > 2) c##r##_2 = ClampV(d, c##r##_2, lo, hi);         \
+    if constexpr (kVecs > 3) c##r##_3 = ClampV(d, c##r##_3, lo, hi);         \
+  }
+
+// Post-ops, then stores every row (the end of every tile body).
+#define CONVKIT_TILE_FINISH()                                                \
+  if (ops.clamp) {                                                           \
+    const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);                \
+    CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_CLAMP)                                \
+  }                                                                          \
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_STORE)
 
 #define CONVKIT_TILE_STORE(r)                                              \
   if constexpr (kRows > r) {                                               \
@@ -192,9 +226,9 @@ template <size_t kRows, size_t kVecs>
 HWY_INLINE void GemmTileBody(const float* HWY_RESTRICT a,
                              const float* HWY_RESTRICT b, int64_t k,
                              int64_t b_stride, float* HWY_RESTRICT c,
-                             int64_t ldc, int64_t n,
-                             const float* HWY_RESTRICT bias, bool accumulate) {
+                             int64_t ldc, int64_t n, const TileOps& ops) {
   const hn::ScalableTag<float> d;
+  const float* HWY_RESTRICT bias = ops.bias;
   using V = hn::Vec<decltype(d)>;
   const size_t L = hn::Lanes(d);
   // Valid lanes per vector column: all but the last are full.
@@ -232,14 +266,14 @@ HWY_INLINE void GemmTileBody(const float* HWY_RESTRICT a,
   for (size_t u = 0; u < rest; ++u) CONVKIT_TILE_STEP(ap + u)
 #undef CONVKIT_TILE_STEP
 
-  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_STORE)
+  CONVKIT_TILE_FINISH()
 }
 
 template <size_t kRows, size_t kVecs>
 HWY_NOINLINE void GemmTile(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b,
                            int64_t k, int64_t b_stride, float* HWY_RESTRICT c, int64_t ldc,
-                           int64_t n, const float* HWY_RESTRICT bias, bool accumulate) {
-  GemmTileBody<kRows, kVecs>(a, b, k, b_stride, c, ldc, n, bias, accumulate);
+                           int64_t n, const TileOps& ops) {
+  GemmTileBody<kRows, kVecs>(a, b, k, b_stride, c, ldc, n, ops);
 }
 
 #undef CONVKIT_TILE_FMA
@@ -294,16 +328,15 @@ template <size_t kVecs>
 HWY_NOINLINE void GemmPanel(const float* HWY_RESTRICT a, int64_t a_stride, int64_t count,
                             int64_t m_last, const float* HWY_RESTRICT b, int64_t k,
                             int64_t b_stride, float* HWY_RESTRICT c, int64_t ldc, int64_t n,
-                            const float* HWY_RESTRICT bias, bool accumulate) {
+                            const TileOps& ops) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t full = m_last == kMR ? count : count - 1;
   for (int64_t t = 0; t < full; ++t) {
     GemmTileBody<kTileRows, kVecs>(a + t * a_stride, b, k, b_stride, c + t * kMR * ldc, ldc,
-                                   n, bias, accumulate);
+                                   n, ops);
   }
   if (full < count) {
-    GetTile(m_last, n)(a + full * a_stride, b, k, b_stride, c + full * kMR * ldc, ldc, n,
-                       bias, accumulate);
+    GetTile(m_last, n)(a + full * a_stride, b, k, b_stride, c + full * kMR * ldc, ldc, n, ops);
   }
 }
 

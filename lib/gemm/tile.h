@@ -13,7 +13,11 @@
 //
 // Tile contract, f32_gemm_<MR>x<NV>v__<target>, NR = NV * Lanes:
 //
-//   C[0:m, 0:n] = (accumulate ? C : (bias ? bias[0:n] : 0)) + Apanel * Bpanel
+//   C[0:m, 0:n] = post(init + Apanel * Bpanel), with (TileOps)
+//     init = accumulate ? C                                  (later K blocks)
+//          : sum ? fma(sum_scale, C, bias ? bias[0:n] : 0)   (sum post-op)
+//          : bias ? bias[0:n] : 0
+//     post(v) = clamp ? (v < lo ? lo : v > hi ? hi : v) : v  (NaN passes)
 //
 //          k ->  (KU = 4 shown)             <- NR = NV vectors ->
 //   Apanel +----------+----------+   Bpanel +---------------------+
@@ -34,7 +38,10 @@
 //     columns, so B loads are whole vectors; b is vector-aligned.
 //   - bias (if not null and !accumulate) holds whole vectors (zero-padded).
 //   - C is row-major with row stride ldc; only C[0:m, 0:n] is read
-//     (accumulate) or written. A non-accumulating tile never reads C.
+//     (accumulate or sum) or written; otherwise the tile never reads C.
+//   - The fused post-ops of the convolution (its sum and clamp) are these
+//     init and post steps: the caller asks for the sum on the first K block
+//     and the clamp on the last, so no second pass over C exists.
 //   - Every C element gets the same operation sequence whatever m, n and the
 //     tile variant: acc = init; for p in 0..k-1: acc = fma(A[i][p], B[p][j],
 //     acc) (mul + add on targets without FMA). So results do not depend on
@@ -44,8 +51,8 @@
 // the same C update, but A is read in place from the input through row
 // pointers, K being a sequence of runs of contiguous k:
 //
-//   C[0:m, 0:n] = (accumulate ? C : (bias ? bias[0:n] : 0))
-//                 + sum over runs r, p < len[r] of A_r[i][p] * B[k_r + p][j]
+//   C[0:m, 0:n] = post(init + sum over runs r, p < len[r] of
+//                              A_r[i][p] * B[k_r + p][j])
 //   A_r[i] = rows[r * row_stride + i] + off[r * off_stride]
 //
 //   with k_r = len[0] + ... + len[r-1] (the runs tile the tile's K range in
@@ -92,11 +99,23 @@ struct TileShape {
 // the zero row the indirect tile reads for taps in the padding.
 constexpr int64_t kMaxBlockKC = 1024;
 
+// Where a tile's accumulators start and what its store applies (the contract
+// above): bias and accumulate as before, plus the convolution's fused
+// post-ops on the blocks that carry them.
+struct TileOps {
+  const float* bias = nullptr;  // first K block: init from bias (if not null)
+  bool accumulate = false;      // later K blocks: init from C
+  bool sum = false;             // first K block: init += sum_scale * C
+  float sum_scale = 1.0f;
+  bool clamp = false;           // last K block: clamp to [lo, hi] on store
+  float lo = 0.0f, hi = 0.0f;
+};
+
 // Signature shared by every tile variant (pointers and sizes only: no vector
 // type crosses a function boundary).
 using TileFn = void (*)(const float* a, const float* b, int64_t k,
                         int64_t b_stride, float* c, int64_t ldc, int64_t n,
-                        const float* bias, bool accumulate);
+                        const TileOps& ops);
 
 // Where an indirect tile finds A (see the contract above).
 struct IgemmA {
@@ -108,17 +127,15 @@ struct IgemmA {
   int64_t runs = 0;
 };
 using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,
-                             float* c, int64_t ldc, int64_t n,
-                             const float* bias, bool accumulate);
+                             float* c, int64_t ldc, int64_t n, const TileOps& ops);
 
 // The ir loop of a column panel (the macro-kernel's inner loop in one call):
 // `count` packed tiles of MR rows down C (the last m_last rows), tile t's A
-// at a + t * a_stride floats, all with the same B panel, n, bias and
-// accumulate.
+// at a + t * a_stride floats, all with the same B panel, n and ops.
 using GemmPanelFn = void (*)(const float* a, int64_t a_stride, int64_t count,
                              int64_t m_last, const float* b, int64_t k,
                              int64_t b_stride, float* c, int64_t ldc, int64_t n,
-                             const float* bias, bool accumulate);
+                             const TileOps& ops);
 
 }  // namespace convkit
 

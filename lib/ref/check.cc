@@ -38,7 +38,7 @@ double Tolerance(double ref, double abs_sum, int64_t k) {
 
 Status ComputeReference(const Conv2dDesc& desc, const float* input,
                         const float* weights, const float* bias,
-                        ReferenceOutputs* ref) {
+                        ReferenceOutputs* ref, const float* sum_input) {
   Status s = Validate(desc);
   if (!s.ok()) return s;
   const ConvGeometry g = MakeGeometry(desc);
@@ -48,7 +48,7 @@ Status ComputeReference(const Conv2dDesc& desc, const float* input,
     ref->value.resize(static_cast<size_t>(count));
     ref->abs_sum.resize(static_cast<size_t>(count));
     return ReferenceConv2d(desc, input, weights, bias, ref->value.data(),
-                           ref->abs_sum.data());
+                           ref->abs_sum.data(), sum_input);
   }
   ref->sampled = true;
   std::set<int64_t> pixels;
@@ -76,7 +76,7 @@ Status ComputeReference(const Conv2dDesc& desc, const float* input,
     for (int64_t o = 0; o < g.cout; ++o) {
       ReferenceConv2dAt(desc, input, weights, bias, p / (g.oh * g.ow), p / g.ow % g.oh,
                         p % g.ow, o, &ref->value[i * g.cout + o],
-                        &ref->abs_sum[i * g.cout + o]);
+                        &ref->abs_sum[i * g.cout + o], sum_input);
     }
   }
   return Status();
@@ -86,14 +86,17 @@ std::string CompareWithReference(const Conv2dDesc& desc, const ReferenceOutputs&
                                  const float* out, bool exact) {
   const ConvGeometry g = MakeGeometry(desc);
   const int64_t count = g.m * g.cout;
+  // The sum post-op adds one term to each output's sum.
+  const int64_t terms = g.k + (desc.has_sum ? 1 : 0);
   std::ostringstream msg;
   int64_t failures = 0;
   auto check = [&](int64_t index, double r, double m) {
     const double y = out[index];
-    const double tol = exact ? 0.0 : Tolerance(r, m, g.k);
-    const bool ok = exact ? (Bits(out[index]) == Bits(static_cast<float>(r)) ||
-                             (y == 0.0 && r == 0.0))
-                          : std::fabs(y - r) <= tol;
+    const double tol = exact ? 0.0 : Tolerance(r, m, terms);
+    const bool ok = (std::isnan(y) && std::isnan(r)) ||
+                    (exact ? (Bits(out[index]) == Bits(static_cast<float>(r)) ||
+                              (y == 0.0 && r == 0.0))
+                           : std::fabs(y - r) <= tol);
     if (!ok) {
       if (failures < 5) {
         msg << "\n  at " << Coord(g, index) << ": got " << y << " want " << r << " tol "

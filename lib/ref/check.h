@@ -2,7 +2,8 @@
 // the tests and convkit-perf --check so both apply the same rule.
 //
 // Tolerance, for each output, with r = bias + sum x*w and M = |bias| +
-// sum |x|*|w| in double and K = KH*KW*Cin/G:
+// sum |x|*|w| in double and K = KH*KW*Cin/G (the sum post-op adds its term
+// to r and M, and one to K; the clamp is applied to r and cannot add error):
 //   |y - r| <= min(gamma(K+1), 8 * sqrt(K+1) * u) * M + u * |r|,
 //   u = 2^-24, gamma(n) = n*u / (1 - n*u):
 // the fp32 dot-product error bound (deterministic for small K, the
@@ -31,12 +32,13 @@ struct ReferenceOutputs {
   std::vector<int64_t> pixels;         // sampled (n*OH + oh)*OW + ow, sorted
   std::vector<double> value, abs_sum;  // per output (or per sampled output)
 };
+// sum_input: the output's previous values, required iff desc.has_sum.
 Status ComputeReference(const Conv2dDesc& desc, const float* input,
                         const float* weights, const float* bias,
-                        ReferenceOutputs* ref);
+                        ReferenceOutputs* ref, const float* sum_input = nullptr);
 
 // "" if every checked output is within tolerance (exact: bit-identical, +0
-// and -0 equal); else the count and the first positions. With a sampled
+// and -0 equal; NaN matches NaN); else the count and the first positions. With a sampled
 // reference, every other output must still have been written (not NaN).
 std::string CompareWithReference(const Conv2dDesc& desc, const ReferenceOutputs& ref,
                                  const float* output, bool exact);

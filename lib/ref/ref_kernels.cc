@@ -35,17 +35,31 @@ void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, con
 
 void GemmTile(int64_t mr, int64_t ku, const float* a, const float* b, int64_t k,
               int64_t b_stride, const float* c, int64_t ldc, int64_t m,
-              int64_t n, const float* bias, bool accumulate, double* value,
-              double* abs_sum) {
+              int64_t n, const TileOps& ops, double* value, double* abs_sum) {
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
-      double acc = accumulate ? c[i * ldc + j] : (bias != nullptr ? bias[j] : 0.0);
-      double mag = std::fabs(acc);
+      double acc, mag;
+      if (ops.accumulate) {
+        acc = c[i * ldc + j];
+        mag = std::fabs(acc);
+      } else {
+        acc = ops.bias != nullptr ? ops.bias[j] : 0.0;
+        mag = std::fabs(acc);
+        if (ops.sum) {
+          const double s = static_cast<double>(ops.sum_scale) * c[i * ldc + j];
+          acc += s;
+          mag += std::fabs(s);
+        }
+      }
       for (int64_t p = 0; p < k; ++p) {
         const double prod =
             static_cast<double>(a[PanelIndex(mr, ku, k, i, p)]) * b[p * b_stride + j];
         acc += prod;
         mag += std::fabs(prod);
+      }
+      if (ops.clamp) {
+        if (acc < ops.lo) acc = ops.lo;
+        if (acc > ops.hi) acc = ops.hi;
       }
       value[i * n + j] = acc;
       abs_sum[i * n + j] = mag;

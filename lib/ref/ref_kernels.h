@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "lib/common/geometry.h"
+#include "lib/gemm/tile.h"
 
 namespace convkit {
 namespace ref {
@@ -31,11 +32,12 @@ void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, con
 //   value[i * n + j] = init + sum_p A[i][p] * b[p * b_stride + j]
 // with A[i][p] = a[PanelIndex(mr, ku, k, i, p)]
 //   abs_sum[i * n + j] = |init| + sum_p |a| * |b|
-// with init = accumulate ? c[i * ldc + j] : (bias ? bias[j] : 0).
+// with init = accumulate ? c[i * ldc + j]
+//            : (bias ? bias[j] : 0) + (sum ? sum_scale * c[i * ldc + j] : 0),
+// then value clamped to [lo, hi] if ops.clamp (NaN kept).
 void GemmTile(int64_t mr, int64_t ku, const float* a, const float* b, int64_t k,
               int64_t b_stride, const float* c, int64_t ldc, int64_t m,
-              int64_t n, const float* bias, bool accumulate, double* value,
-              double* abs_sum);
+              int64_t n, const TileOps& ops, double* value, double* abs_sum);
 
 }  // namespace ref
 }  // namespace convkit

@@ -15,12 +15,24 @@ Status Null(const char* field) {
                 std::string("convkit: ") + field + " is null");
 }
 
+// The post-ops on one output (index i): sum, then clamp (NaN kept).
+void PostOps(const Conv2dDesc& desc, const float* sum_input, int64_t i, double* acc,
+             double* mag) {
+  if (desc.has_sum) {
+    const double s = static_cast<double>(desc.sum_scale) * sum_input[i];
+    *acc += s;
+    *mag += std::fabs(s);
+  }
+  if (*acc < desc.output_min) *acc = desc.output_min;
+  if (*acc > desc.output_max) *acc = desc.output_max;
+}
+
 }  // namespace
 
 void ReferenceConv2dAt(const Conv2dDesc& desc, const float* input,
                        const float* weights, const float* bias, int64_t n,
                        int64_t oh, int64_t ow, int64_t o, double* value,
-                       double* abs_sum) {
+                       double* abs_sum, const float* sum_input) {
   const ConvGeometry g = MakeGeometry(desc);
   const int64_t grp = o / g.ng;
   double acc = bias != nullptr ? bias[o] : 0.0;
@@ -40,19 +52,25 @@ void ReferenceConv2dAt(const Conv2dDesc& desc, const float* input,
       }
     }
   }
+  PostOps(desc, sum_input, ((n * g.oh + oh) * g.ow + ow) * g.cout + o, &acc, &mag);
   *value = acc;
   if (abs_sum != nullptr) *abs_sum = mag;
 }
 
 Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
                        const float* weights, const float* bias, double* output,
-                       double* abs_sum) {
+                       double* abs_sum, const float* sum_input) {
   Status s = Validate(desc);
   if (!s.ok()) return s;
   if (desc.batch == 0) return Status();
   if (input == nullptr) return Null("input");
   if (weights == nullptr) return Null("weights");
   if (desc.has_bias && bias == nullptr) return Null("bias");
+  if (!desc.has_bias && bias != nullptr) {
+    return Status(StatusCode::kInvalidArgument, "bias",
+                  "convkit: bias is given but has_bias is false");
+  }
+  if (desc.has_sum && sum_input == nullptr) return Null("sum_input");
   if (output == nullptr) return Null("output");
   const ConvGeometry g = MakeGeometry(desc);
   const int64_t rows = g.n * g.oh;
@@ -93,7 +111,9 @@ Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
           }
         }
       }
-      double* yp = output + (r * g.ow + ow) * g.cout;
+      const int64_t base = (r * g.ow + ow) * g.cout;
+      for (int64_t o = 0; o < g.cout; ++o) PostOps(desc, sum_input, base + o, &acc[o], &mag[o]);
+      double* yp = output + base;
       for (int64_t o = 0; o < g.cout; ++o) yp[o] = acc[o];
       if (abs_sum != nullptr) {
         double* bp = abs_sum + (r * g.ow + ow) * g.cout;

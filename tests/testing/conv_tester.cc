@@ -52,6 +52,15 @@ std::unique_ptr<ConvData> MakeData(const Conv2dDesc& desc, Data data, uint64_t s
   d->input.reset(new float[ni]);
   d->weights.reset(new float[nw]);
   d->bias.reset(new float[nb]);
+  if (desc.has_sum) {
+    const int64_t no = std::max<int64_t>(d->sizes.output, 1);
+    d->prev.reset(new float[no]);
+    if (data == Data::kIntegers) {
+      FillIntegers(d->prev.get(), no, 8, seed * 3 + 7);
+    } else {
+      FillRandom(d->prev.get(), no, seed * 3 + 7);
+    }
+  }
   if (data == Data::kIntegers) {
     FillIntegers(d->input.get(), ni, 32, seed * 3 + 0);
     FillIntegers(d->weights.get(), nw, 32, seed * 3 + 1);
@@ -69,7 +78,7 @@ GuardedOutput::GuardedOutput(int64_t count)
   Reset();
 }
 
-void GuardedOutput::Reset() {
+void GuardedOutput::Reset(const float* prev) {
   float guard;
   std::memcpy(&guard, &kGuardBits, sizeof(guard));
   float* b = buffer_.get();
@@ -79,7 +88,7 @@ void GuardedOutput::Reset() {
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (count_ > (1 << 20))
 #endif
-  for (int64_t i = 0; i < count_; ++i) b[kGuard + i] = nan;
+  for (int64_t i = 0; i < count_; ++i) b[kGuard + i] = prev != nullptr ? prev[i] : nan;
 }
 
 std::string GuardedOutput::CheckGuards() const {
@@ -98,7 +107,7 @@ std::string GuardedOutput::CheckGuards() const {
 std::unique_ptr<Reference> MakeReference(const ConvData& data) {
   auto ref = std::make_unique<Reference>();
   const Status s = ref::ComputeReference(data.desc, data.input.get(), data.weights.get(),
-                                         data.bias_or_null(), ref.get());
+                                         data.bias_or_null(), ref.get(), data.prev_or_null());
   EXPECT_TRUE(s.ok()) << s.message();
   return ref;
 }
@@ -108,7 +117,7 @@ Status ConvTester::Run(const ConvData& data, GuardedOutput* out, PlanInfo* info)
   options.max_target = target_;
   options.algorithm = algorithm_;
   options.threads = threads_;
-  out->Reset();
+  out->Reset(data.prev_or_null());
   std::unique_ptr<Conv2d> op;
   Status s = Conv2d::Create(data.desc, data.weights.get(), data.bias_or_null(), options, &op);
   if (!s.ok()) return s;

@@ -34,12 +34,14 @@ using Reference = ref::ReferenceOutputs;
 void FillRandom(float* p, int64_t count, uint64_t seed);
 void FillIntegers(float* p, int64_t count, int range, uint64_t seed);
 
-// Input, weights and bias of one shape, generated once.
+// Input, weights, bias and (with the sum post-op) the output's previous
+// values of one shape, generated once.
 struct ConvData {
   Conv2dDesc desc;
   TensorSizes sizes;
-  std::unique_ptr<float[]> input, weights, bias;
+  std::unique_ptr<float[]> input, weights, bias, prev;
   const float* bias_or_null() const { return desc.has_bias ? bias.get() : nullptr; }
+  const float* prev_or_null() const { return desc.has_sum ? prev.get() : nullptr; }
 };
 std::unique_ptr<ConvData> MakeData(const Conv2dDesc& desc, Data data, uint64_t seed);
 
@@ -51,7 +53,9 @@ class GuardedOutput {
   float* data() { return buffer_.get() + kGuard; }
   const float* data() const { return buffer_.get() + kGuard; }
   int64_t size() const { return count_; }
-  void Reset();  // NaN inside, guard pattern outside
+  // Guard pattern outside; inside prev's values (the sum post-op's input),
+  // or NaN when prev is null.
+  void Reset(const float* prev = nullptr);
   // Empty if both guards hold their pattern; else a description.
   std::string CheckGuards() const;
 

@@ -38,6 +38,8 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   }
   who
       << (accumulate_ ? " accumulate" : "") << (bias_ ? " bias" : "")
+      << (sum_ ? " sum=" + std::to_string(sum_scale_) : "")
+      << (clamp_ ? " clamp=[" + std::to_string(lo_) + "," + std::to_string(hi_) + "]" : "")
       << " ldc=" << ldc << " b_stride=" << b_stride
       << (data_ == Data::kIntegers ? " exact" : "");
   if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1 || runs_ < 1 || runs_ > k_ ||
@@ -123,19 +125,25 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   Fill(c_init.data(), m_ * n_, data_, 4);
   for (int64_t i = 0; i < m_; ++i) {
     for (int64_t j = 0; j < n_; ++j) {
-      c0[i * ldc + j] = accumulate_ ? c_init[i * n_ + j] : std::nanf("");
+      c0[i * ldc + j] = accumulate_ || sum_ ? c_init[i * n_ + j] : std::nanf("");
     }
   }
   std::vector<double> want(static_cast<size_t>(m_ * n_)), mag(want.size());
-  ref::GemmTile(mr, ku, a.data(), b.get(), k_, b_stride, c0, ldc, m_, n_,
-                bias_ ? bias.get() : nullptr, accumulate_, want.data(), mag.data());
+  TileOps ops;
+  ops.bias = bias_ ? bias.get() : nullptr;
+  ops.accumulate = accumulate_;
+  ops.sum = sum_;
+  ops.sum_scale = sum_scale_;
+  ops.clamp = clamp_;
+  ops.lo = lo_;
+  ops.hi = hi_;
+  ref::GemmTile(mr, ku, a.data(), b.get(), k_, b_stride, c0, ldc, m_, n_, ops, want.data(),
+                mag.data());
 
   if (indirect) {
-    get_igemm_(m_, n_)(ia, b.get(), b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
-                       accumulate_);
+    get_igemm_(m_, n_)(ia, b.get(), b_stride, c0, ldc, n_, ops);
   } else {
-    get_(m_, n_)(a.data(), b.get(), k_, b_stride, c0, ldc, n_, bias_ ? bias.get() : nullptr,
-                 accumulate_);
+    get_(m_, n_)(a.data(), b.get(), k_, b_stride, c0, ldc, n_, ops);
   }
 
   std::ostringstream msg;
@@ -149,7 +157,9 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
       double w = kGuard, tol = 0.0;
       if (inside) {
         w = want[i * n_ + j];
-        tol = data_ == Data::kIntegers ? 0.0 : Tolerance(w, mag[i * n_ + j], k_);
+        // One more term with the sum post-op (the clamp cannot add error).
+        tol = data_ == Data::kIntegers ? 0.0
+                                       : Tolerance(w, mag[i * n_ + j], k_ + (sum_ ? 1 : 0));
         ok = std::fabs(got - w) <= tol;
       } else {
         ok = got == kGuard;

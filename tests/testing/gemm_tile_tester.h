@@ -43,6 +43,14 @@ class GemmTileTester {
   GemmTileTester& b_stride_pad(int64_t v) { b_pad_ = v; return *this; }
   GemmTileTester& accumulate(bool v) { accumulate_ = v; return *this; }
   GemmTileTester& bias(bool v) { bias_ = v; return *this; }
+  // Post-ops (tile.h): init += scale * C; clamp to [lo, hi] on store.
+  GemmTileTester& sum(float scale) { sum_ = true; sum_scale_ = scale; return *this; }
+  GemmTileTester& clamp(float lo, float hi) {
+    clamp_ = true;
+    lo_ = lo;
+    hi_ = hi;
+    return *this;
+  }
   GemmTileTester& data(Data v) { data_ = v; return *this; }
   // Indirect tiles only: K in this many runs, and padding runs; or one row
   // pointer set plus per-run offsets (IgemmA row_stride 0, as interior
@@ -64,6 +72,8 @@ class GemmTileTester {
   bool uniform_ = false;
   int64_t c_pad_ = 0, b_pad_ = 0;
   bool accumulate_ = false, bias_ = false;
+  bool sum_ = false, clamp_ = false;
+  float sum_scale_ = 1.0f, lo_ = 0.0f, hi_ = 0.0f;
   Data data_ = Data::kRandom;
 };
 
