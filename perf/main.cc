@@ -63,6 +63,10 @@ const char kUsage[] =
     "  --target T        restrict convkit's dispatch to T or below (AVX3, AVX2, SSE4,\n"
     "                    SSSE3, SCALAR...) and oneDNN to the matching ISA\n"
     "  --algos           also time each convkit algorithm separately (convkit:<algo>)\n"
+    "  --layout L        nhwc (default) or nchw: activations in that layout, and\n"
+    "                    with nchw the weights in OIHW (PyTorch's pair); oneDNN\n"
+    "                    gets the same layouts (its onednn_nhwc row then runs\n"
+    "                    NCHW), XNNPACK (timed in NHWC only) sits out\n"
     "  --post P          fused post-ops added to every shape: relu, relu6, sum\n"
     "                    (y += y_prev, a residual), sum_relu (sum, then ReLU), or\n"
     "                    none (default; a shape's own sum=/min=/max= still apply).\n"
@@ -106,6 +110,7 @@ struct Args {
   std::string target;
   bool algos = false;
   std::string post = "none";  // --post
+  bool nchw = false;          // --layout nchw
   std::vector<std::string> impls;  // empty: all built
   int sweeps = 1;
   int reps = 10;
@@ -289,6 +294,10 @@ Args ParseArgs(int argc, char** argv) {
       args.drain_ms = ParseNonNegative(a, value(), "milliseconds");
     } else if (a == "--check") {
       args.check = true;
+    } else if (a == "--layout") {
+      const std::string l = value();
+      if (l != "nhwc" && l != "nchw") Fail("--layout needs nhwc or nchw, got \"" + l + "\"");
+      args.nchw = l == "nchw";
     } else if (a == "--post") {
       args.post = value();
       Conv2dDesc probe;
@@ -428,6 +437,10 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
                           double naive_gflops, double peak, bool check, bool* mismatch) {
   Conv2dDesc desc = ParseSpecOrDie(shape.spec, shape.name);
   ApplyPost(args.post, &desc);
+  if (args.nchw) {
+    desc.layout = Layout::kNchw;
+    desc.weights_layout = WeightsLayout::kOihw;
+  }
   const double flops = Flops(desc);
   ShapeData data;
   try {

@@ -85,10 +85,15 @@ class OnednnImpl : public Impl {
           g == 1 ? memory::dims{d.out_channels, d.in_channels, d.kernel_h, d.kernel_w}
                  : memory::dims{g, d.out_channels / g, d.in_channels / g, d.kernel_h,
                                 d.kernel_w};
-      // convkit's HWIO is oneDNN's hwio (groups: hwigo, o = g * Ng + j).
-      const memory::desc user_src(src_dims, dt::f32, tag::nhwc);
-      const memory::desc user_dst(dst_dims, dt::f32, tag::nhwc);
-      const memory::desc user_wei(wei_dims, dt::f32, g == 1 ? tag::hwio : tag::hwigo);
+      // convkit's HWIO is oneDNN's hwio (groups: hwigo, o = g * Ng + j); its
+      // OIHW is oihw (groups: goihw, the same memory).
+      const bool nchw = d.layout == Layout::kNchw;
+      const bool oihw = d.weights_layout == WeightsLayout::kOihw;
+      const memory::desc user_src(src_dims, dt::f32, nchw ? tag::nchw : tag::nhwc);
+      const memory::desc user_dst(dst_dims, dt::f32, nchw ? tag::nchw : tag::nhwc);
+      const memory::desc user_wei(
+          wei_dims, dt::f32,
+          oihw ? (g == 1 ? tag::oihw : tag::goihw) : (g == 1 ? tag::hwio : tag::hwigo));
       const memory::desc bias_md({d.out_channels}, dt::f32, tag::x);
       const memory::desc any_wei(wei_dims, dt::f32, tag::any);
       const memory::desc src_md = blocked_ ? memory::desc(src_dims, dt::f32, tag::any) : user_src;

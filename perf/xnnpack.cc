@@ -40,6 +40,10 @@ class XnnpackImpl : public Impl {
       *why = "XNNPACK's convolution has no sum post-op";
       return false;
     }
+    if (d.layout != Layout::kNhwc || d.weights_layout != WeightsLayout::kHwio) {
+      *why = "timed here in NHWC/HWIO only";
+      return false;
+    }
     const int64_t g = d.groups, cg = d.in_channels / g, ng = d.out_channels / g;
     // XNNPACK's kernel is [groups][group_output_channels][KH][KW][group_input_channels];
     // convkit's HWIO is [KH][KW][Cg][Cout] with o = g * Ng + j.

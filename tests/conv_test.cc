@@ -303,6 +303,51 @@ TEST_P(ConvTest, PostOps) {
   }
 }
 
+// Both activation layouts with both weight layouts: every algorithm that
+// applies (NCHW: auto = the NCHW GEMM, and the naive loop; OIHW weights: every
+// NHWC algorithm), across remainders of MR (channels) and NR (pixels),
+// K blocks (the small-cache run splits K), groups, depthwise, strides,
+// padding and dilation, bias and post-ops, several images per task.
+TEST_P(ConvTest, Layouts) {
+  const std::vector<std::string> shapes = {
+      "n=2,h=8,w=8,ci=3,co=4,k=3x3",
+      "n=3,h=9,w=10,ci=19,co=21,k=3x3,p=1,bias=1",
+      "n=1,h=6,w=7,ci=300,co=33,k=1x1,bias=1",
+      "n=2,h=12,w=11,ci=16,co=13,k=3x3,s=2,p=1,d=2,min=0",
+      "n=2,h=7,w=9,ci=12,co=18,k=5x3,g=3,p=2:0:1:1,sum=0.5",
+      "n=2,h=10,w=9,ci=13,co=13,k=3x3,g=13,p=1,bias=1",
+      "n=1,h=17,w=19,ci=3,co=5,k=5x5",
+      "n=5,h=3,w=2,ci=7,co=29,k=2x2,s=1x2,p=1,bias=1,sum=-1,max=0.5",
+  };
+  for (const std::string& shape : shapes) {
+    for (const char* layouts : {",layout=nchw", ",layout=nchw,weights=oihw", ",weights=oihw"}) {
+      const Conv2dDesc d = Spec(shape + layouts);
+      const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 23);
+      const std::unique_ptr<Reference> ref = MakeReference(*data);
+      const std::vector<Algorithm> algos = Algorithms(d);
+      EXPECT_EQ(d.layout == Layout::kNchw ? 3u : Algorithms(Spec(shape)).size(), algos.size())
+          << FormatShapeSpec(d);
+      for (Algorithm a : algos) {
+        EXPECT_TRUE(ConvTester().target(target()).algorithm(a).Test(*data, *ref));
+        EXPECT_TRUE(ConvTester().target(target()).algorithm(a).threads(3).Test(*data, *ref));
+      }
+    }
+  }
+  // kAuto on NCHW runs the NCHW GEMM; the exact tier matches bit for bit.
+  const Conv2dDesc d = Spec("n=2,h=9,w=8,ci=5,co=17,k=3x3,p=1,bias=1,layout=nchw,weights=oihw");
+  Options o;
+  o.max_target = target();
+  PlanInfo info;
+  ASSERT_TRUE(QueryPlan(d, o, &info).ok());
+  EXPECT_EQ("nchw_gemm", info.algorithm);
+  const std::unique_ptr<ConvData> data = MakeData(d, Data::kIntegers, 29);
+  const std::unique_ptr<Reference> ref = MakeReference(*data);
+  EXPECT_TRUE(ConvTester().target(target()).data(Data::kIntegers).Test(*data, *ref));
+  // An NHWC-only algorithm on NCHW is kUnsupported, naming the algorithm.
+  o.algorithm = Algorithm::kDirectGemm;
+  EXPECT_EQ(StatusCode::kUnsupported, QueryPlan(d, o, &info).code());
+}
+
 // The clamp keeps NaN (as PyTorch's clamp and relu do) on every target's
 // store: a NaN in the summed output stays NaN through ReLU; every other
 // output is finite and right.
@@ -336,7 +381,8 @@ TEST_P(ConvTest, ThreadsBitIdentical) {
                            "n=1,h=1,w=3,ci=300,co=200,k=1x1,bias=1",  // N split
                            "n=1,h=30,w=31,ci=32,co=48,k=3x3,s=2,g=2,p=1",
                            "n=2,h=20,w=20,ci=40,co=40,k=3x3,g=40,p=1,bias=1",
-                           "n=2,h=9,w=9,ci=24,co=37,k=3x3,p=1,bias=1,sum=0.5,min=0"}) {
+                           "n=2,h=9,w=9,ci=24,co=37,k=3x3,p=1,bias=1,sum=0.5,min=0",
+                           "n=3,h=11,w=13,ci=20,co=37,k=3x3,p=1,bias=1,layout=nchw"}) {
     const Conv2dDesc d = Spec(spec);
     const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 11);
     const std::unique_ptr<Reference> ref = MakeReference(*data);

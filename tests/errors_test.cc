@@ -117,6 +117,8 @@ TEST_P(ErrorsTest, DescriptorFields) {
          d->kernel_w = 1000;
          d->dilation_w = 1000;
        }},
+      {"layout", [](Conv2dDesc* d) { d->layout = static_cast<Layout>(7); }},
+      {"weights_layout", [](Conv2dDesc* d) { d->weights_layout = static_cast<WeightsLayout>(-1); }},
       // Post-ops: NaN bounds, an empty range, a non-finite sum scale.
       {"output_min", [](Conv2dDesc* d) { d->output_min = std::nanf(""); }},
       {"output_max", [](Conv2dDesc* d) { d->output_max = -std::nanf(""); }},

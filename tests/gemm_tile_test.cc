@@ -99,8 +99,8 @@ void TestBiasAndAccumulate() {
   }
 }
 
-// Fused post-ops at every row count and column remainder: the sum (alone,
-// with bias), the clamp (ReLU, a two-sided clamp that catches values on both
+// Fused post-ops at every row count and column remainder, and the per-row
+// bias of the NCHW GEMM: the sum (alone, with bias), the clamp (ReLU, a two-sided clamp that catches values on both
 // sides, alone and on an accumulating block), and both together.
 void TestPostOps() {
   const TileShape t = GetTileShape();
@@ -112,6 +112,13 @@ void TestPostOps() {
         testing::GemmTileTester tester = base;
         tester.m(m).n(n).k(23);
         EXPECT_TRUE(testing::GemmTileTester(tester).sum(1.0f).Test());
+        EXPECT_TRUE(testing::GemmTileTester(tester).bias(true).bias_rows(true).Test());
+        EXPECT_TRUE(testing::GemmTileTester(tester)
+                        .bias(true)
+                        .bias_rows(true)
+                        .sum(0.5f)
+                        .clamp(0.0f, kInf)
+                        .Test());
         EXPECT_TRUE(testing::GemmTileTester(tester).bias(true).sum(-0.75f).Test());
         EXPECT_TRUE(testing::GemmTileTester(tester).clamp(0.0f, kInf).Test());
         EXPECT_TRUE(testing::GemmTileTester(tester).bias(true).clamp(-0.5f, 0.25f).Test());

@@ -3,17 +3,20 @@
 // This is the only header users include. It needs the C++17 standard library
 // and nothing else: no Highway or OpenMP types appear here.
 //
-// Layouts (fixed in this version):
-//   input   NHWC: x[n][h][w][c], c in [0, in_channels), dense.
-//   output  NHWC: y[n][oh][ow][o], o in [0, out_channels), dense.
-//   weights HWIO: w[kh][kw][ci][o] with ci in [0, in_channels / groups) and
-//           o in [0, out_channels), dense (the notebooks' [KH][KW][Cin][Cout]).
+// Layouts (Conv2dDesc::layout and weights_layout; all dense):
+//   activations NHWC (default): x[n][h][w][c], y[n][oh][ow][o];
+//               NCHW (PyTorch's): x[n][c][h][w], y[n][o][oh][ow].
+//   weights HWIO (default): w[kh][kw][ci][o] with ci in [0, in_channels /
+//           groups) and o in [0, out_channels) (the notebooks'
+//           [KH][KW][Cin][Cout]); OIHW (PyTorch's): w[o][ci][kh][kw].
+//           Either goes with either activation layout; the weights' layout
+//           matters only when they are packed (Create, one-shot calls).
 //   bias    b[o], o in [0, out_channels).
 // Groups follow PyTorch: output channel o belongs to group g = o / (out_channels
 // / groups) and reads input channels [g * in_channels / groups, (g + 1) *
-// in_channels / groups); its weights are w[kh][kw][0 : in_channels/groups][o].
-// With groups == in_channels == out_channels (depthwise) the weights are
-// w[kh][kw][0][c].
+// in_channels / groups); its weights are w[kh][kw][0 : in_channels/groups][o]
+// (OIHW: w[o][0 : in_channels/groups][kh][kw]). With groups == in_channels ==
+// out_channels (depthwise) the weights are w[kh][kw][0][c] (OIHW: w[c][0]...).
 //
 // Every entry point reports failure through Status; none throws. Bad input is
 // detected before anything is written: on error the output is untouched.
@@ -70,6 +73,17 @@ class [[nodiscard]] CONVKIT_API Status {
 // ---------------------------------------------------------------------------
 // Descriptor
 
+// Activation layouts (see the top of this file).
+enum class Layout : int {
+  kNhwc = 0,  // x[n][h][w][c], y[n][oh][ow][o]
+  kNchw = 1,  // x[n][c][h][w], y[n][o][oh][ow] (PyTorch's)
+};
+// Weight layouts.
+enum class WeightsLayout : int {
+  kHwio = 0,  // w[kh][kw][ci][o] (the notebooks')
+  kOihw = 1,  // w[o][ci][kh][kw] (PyTorch's)
+};
+
 // A 2-D convolution, cross-correlation as in PyTorch's conv2d:
 //   y[n][oh][ow][o] = bias[o] + sum over kh, kw, ci of
 //       x[n][oh*stride_h + kh*dilation_h - pad_top]
@@ -112,6 +126,8 @@ struct Conv2dDesc {
   float sum_scale = 1.0f;    // finite
   float output_min = -std::numeric_limits<float>::infinity();  // not NaN
   float output_max = std::numeric_limits<float>::infinity();   // >= output_min
+  Layout layout = Layout::kNhwc;                       // input and output
+  WeightsLayout weights_layout = WeightsLayout::kHwio;
 };
 
 // Checks every field (ranges, divisibility, dilated kernel against the padded
@@ -139,7 +155,8 @@ CONVKIT_API double Flops(const Conv2dDesc& desc);
 //   n=1,h=56,w=56,ci=64,co=64,k=3x3,s=1,p=1,d=1,g=1[,bias=1][,sum=S][,min=A][,max=B]
 // h, w, ci, co and k are required; n=1, s=1, p=0, d=1, g=1, bias=0 by default.
 // Post-ops: sum=S sets has_sum with sum_scale S, min/max the output clamp
-// (ReLU: min=0; ReLU6: min=0,max=6).
+// (ReLU: min=0; ReLU6: min=0,max=6). Layouts: layout=nhwc|nchw,
+// weights=hwio|oihw.
 // k, s, d take "A" or "AxB" (height x width); p takes "A" (all sides), "AxB"
 // (top=bottom=A, left=right=B) or "T:B:L:R". Whitespace around items is
 // ignored. A malformed spec is kInvalidArgument naming the field ("k", "p"...).
@@ -166,7 +183,10 @@ enum class Algorithm : int {
                  // measured)
   kShiftedGemm,  // any shape: one GEMM per kernel tap on the shifted input
                  // (the notebooks' second method); never chosen by kAuto
-  kNaive,        // the direct 7-deep loop in float; never chosen by kAuto
+  kNaive,        // the direct 7-deep loop in float, any layout; never chosen
+                 // by kAuto
+  kNchwGemm,     // NCHW activations: Y[Cout x pixels] = W[Cout x K] *
+                 // im2col[K x pixels], pixels contiguous (README, "Design")
 };
 // "auto", "depthwise", "direct_gemm", "im2col_gemm", "shifted_gemm",
 // "naive".

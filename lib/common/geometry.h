@@ -22,6 +22,7 @@ struct ConvGeometry {
   int64_t pt = 0, pb = 0, pl = 0, pr = 0;
   int64_t groups = 1;
   bool has_bias = false;
+  bool nchw = false;  // activations NCHW (else NHWC)
   // Derived.
   int64_t oh = 0, ow = 0;  // output height and width
   int64_t cg = 0;          // input channels per group (Cin / G)
@@ -51,6 +52,7 @@ inline ConvGeometry MakeGeometry(const Conv2dDesc& d) {
   g.pr = d.pad_right;
   g.groups = d.groups;
   g.has_bias = d.has_bias;
+  g.nchw = d.layout == Layout::kNchw;
   g.oh = (g.h + g.pt + g.pb - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
   g.ow = (g.w + g.pl + g.pr - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
   // A dilation with one tap and a stride with one output never move a

@@ -11,6 +11,7 @@
 #include "lib/common/aligned.h"
 #include "lib/common/checked.h"
 #include "lib/conv/plan.h"
+#include "lib/pack/panels.h"
 
 namespace convkit {
 namespace {
@@ -75,6 +76,15 @@ Status Conv2d::Impl::Init(const Conv2dDesc& d, const Plan& p, const float* w,
   if (b_floats > 0) {
     bias = AllocateFloats(static_cast<size_t>(b_floats));
     if (!bias) return OutOfMemory("packed bias", Bytes(b_floats));
+  }
+  // The packers read HWIO: OIHW weights are converted first (once, here).
+  AlignedFloats hwio;
+  if (d.weights_layout == WeightsLayout::kOihw) {
+    const int64_t count = Sizes(d).weights;
+    hwio = AllocateFloats(static_cast<size_t>(count));
+    if (!hwio) return OutOfMemory("weights converted from OIHW", Bytes(count));
+    OihwToHwio(plan.geo, w, hwio.get());
+    w = hwio.get();
   }
   PackParameters(plan, w, b, weights.get(), bias.get());
   plan.weights = weights.get();

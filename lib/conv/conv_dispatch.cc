@@ -15,6 +15,7 @@
 #include "lib/conv/direct_gemm-inl.h"
 #include "lib/conv/im2col_gemm-inl.h"
 #include "lib/conv/kernel_table.h"
+#include "lib/conv/nchw_gemm-inl.h"
 #include "lib/conv/plan.h"
 #include "lib/gemm/tile-inl.h"
 
@@ -40,6 +41,7 @@ const KernelTable* KernelTableForTarget() {
     t.shifted_gemm = &ShiftedGemmTask;
     t.depthwise = &DepthwiseTask;
     t.naive = &NaiveTask;
+    t.nchw_gemm = &NchwGemmTask;
     return t;
   }();
   return &table;

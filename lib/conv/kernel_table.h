@@ -15,7 +15,8 @@ namespace convkit {
 struct Plan;
 
 // One task of a call's partition (plan.h). GEMM algorithms: group g, GEMM
-// rows (output pixels) [m0, m1), the group's output channels [n0, n1).
+// rows (output pixels) [m0, m1), the group's output channels [n0, n1) (the
+// NCHW GEMM: the same ranges, pixels being its columns).
 // Depthwise and naive: output rows (n, oh) [m0, m1) and output channels
 // [n0, n1), g = 0.
 struct Task {
@@ -43,6 +44,7 @@ struct KernelTable {
   TaskFn shifted_gemm = nullptr;
   TaskFn depthwise = nullptr;
   TaskFn naive = nullptr;
+  TaskFn nchw_gemm = nullptr;
 };
 
 // The table of a compiled target (a bit from dispatch::SelectTarget).

@@ -9,7 +9,8 @@
 namespace convkit {
 namespace {
 
-// Output rows [r0, r1) of the N * OH, channels [c0, c1). Weights are HWIO.
+// Output rows [r0, r1) of the N * OH, channels [c0, c1), NHWC or NCHW.
+// Weights are HWIO (the plan converted OIHW).
 // Post-ops as the tiles apply them (tile.h): sum in the initial value, clamp
 // on store.
 void NaiveRows(const ConvGeometry& g, const PostOps& post, const float* x, const float* w,
@@ -20,7 +21,8 @@ void NaiveRows(const ConvGeometry& g, const PostOps& post, const float* x, const
     for (int64_t ow = 0; ow < g.ow; ++ow) {
       for (int64_t o = c0; o < c1; ++o) {
         const int64_t grp = o / g.ng;
-        float* out = y + (r * g.ow + ow) * g.cout + o;
+        float* out = g.nchw ? y + ((n * g.cout + o) * g.oh + oh) * g.ow + ow
+                            : y + (r * g.ow + ow) * g.cout + o;
         float acc = bias != nullptr ? bias[o] : 0.0f;
         if (post.sum) acc = std::fma(post.sum_scale, *out, acc);
         for (int64_t kh = 0; kh < g.kh; ++kh) {
@@ -29,9 +31,12 @@ void NaiveRows(const ConvGeometry& g, const PostOps& post, const float* x, const
           for (int64_t kw = 0; kw < g.kw; ++kw) {
             const int64_t iw = ow * g.sw + kw * g.dw - g.pl;
             if (iw < 0 || iw >= g.w) continue;
-            const float* xp = x + ((n * g.h + ih) * g.w + iw) * g.cin + grp * g.cg;
+            // Channel ci of this pixel: NHWC adjacent, NCHW a plane apart.
+            const float* xp = g.nchw ? x + ((n * g.cin + grp * g.cg) * g.h + ih) * g.w + iw
+                                     : x + ((n * g.h + ih) * g.w + iw) * g.cin + grp * g.cg;
+            const int64_t xc = g.nchw ? g.h * g.w : 1;
             const float* wp = w + (kh * g.kw + kw) * g.cg * g.cout + o;
-            for (int64_t ci = 0; ci < g.cg; ++ci) acc += xp[ci] * wp[ci * g.cout];
+            for (int64_t ci = 0; ci < g.cg; ++ci) acc += xp[ci * xc] * wp[ci * g.cout];
           }
         }
         if (post.clamp) {

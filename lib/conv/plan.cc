@@ -24,8 +24,10 @@ namespace {
 // Shape tests
 
 bool IsDepthwise(const ConvGeometry& g) {
-  return g.groups == g.cin && g.groups == g.cout;
+  return !g.nchw && g.groups == g.cin && g.groups == g.cout;
 }
+bool IsNhwc(const ConvGeometry& g) { return !g.nchw; }
+bool IsNchw(const ConvGeometry& g) { return g.nchw; }
 bool Always(const ConvGeometry&) { return true; }
 
 // ---------------------------------------------------------------------------
@@ -93,23 +95,40 @@ int64_t DirectWorkspace(const Plan& p) {
                                       std::min(p.blocks.mc, RoundUp(p.geo.m, p.kernels->gemm.mr)),
                                       p.blocks.kc));
 }
+// One packed B block of the NCHW GEMM: KC (rounded to KU) x NC pixels
+// (rounded to NR).
+int64_t NchwWorkspace(const Plan& p) {
+  const TileShape& t = p.kernels->gemm;
+  const int64_t cols = RoundUp(std::min(p.blocks.nc, std::max<int64_t>(p.geo.oh * p.geo.ow, 1)),
+                               t.nr);
+  return Bytes64(cols * RoundUp(std::min(p.blocks.kc, p.geo.k), t.ku) *
+                 static_cast<int64_t>(sizeof(float)));
+}
+// The NCHW GEMM's tiles: every pixel column padded to whole vectors.
+double NchwCost(const ConvGeometry& g, const KernelTable& kt) {
+  return static_cast<double>(g.groups) * static_cast<double>(RoundUp(g.m, kt.gemm.lanes)) *
+         static_cast<double>(g.k) * static_cast<double>(g.ng);
+}
 int64_t NoWorkspace(const Plan&) { return 0; }
 
 // {id, name, automatic, applies, needs, cost, weights, split, flop_weight,
 //  blocking, workspace, task, kernel_id}, in kAuto's tie-break order.
 const std::vector<AlgorithmRow> kTable = {
     {Algorithm::kDepthwise, "depthwise", true, IsDepthwise,
-     "groups == in_channels == out_channels", DepthwiseCost, WeightLayout::kDepthwise,
+     "layout == kNhwc and groups == in_channels == out_channels", DepthwiseCost, WeightLayout::kDepthwise,
      Split::kRows, 4.0, nullptr, NoWorkspace, &KernelTable::depthwise, &KernelTable::dw_id},
-    {Algorithm::kDirectGemm, "direct_gemm", true, Always, "", DirectCost,
+    {Algorithm::kDirectGemm, "direct_gemm", true, IsNhwc, "layout == kNhwc", DirectCost,
      WeightLayout::kGemmPanels, Split::kGemm, 1.0, DirectBlocking, DirectWorkspace,
      &KernelTable::direct_gemm, &KernelTable::igemm_id},
-    {Algorithm::kIm2colGemm, "im2col_gemm", false, Always, "", NotAutomatic,
+    {Algorithm::kIm2colGemm, "im2col_gemm", false, IsNhwc, "layout == kNhwc", NotAutomatic,
      WeightLayout::kGemmPanels, Split::kGemm, 1.0, PackedBlocking, Im2colWorkspace,
      &KernelTable::im2col_gemm, &KernelTable::gemm_id},
-    {Algorithm::kShiftedGemm, "shifted_gemm", false, Always, "", NotAutomatic,
+    {Algorithm::kShiftedGemm, "shifted_gemm", false, IsNhwc, "layout == kNhwc", NotAutomatic,
      WeightLayout::kGemmPanels, Split::kGemm, 1.5, PackedBlocking, ShiftedWorkspace,
      &KernelTable::shifted_gemm, &KernelTable::gemm_id},
+    {Algorithm::kNchwGemm, "nchw_gemm", true, IsNchw, "layout == kNchw", NchwCost,
+     WeightLayout::kRowPanels, Split::kGemmNchw, 1.0, PackedBlocking, NchwWorkspace,
+     &KernelTable::nchw_gemm, &KernelTable::gemm_id},
     {Algorithm::kNaive, "naive", false, Always, "", NotAutomatic, WeightLayout::kHwio,
      Split::kRows, 50.0, nullptr, NoWorkspace, &KernelTable::naive, &KernelTable::naive_id},
 };
@@ -264,6 +283,16 @@ Status PackedSizes(const Plan& p, int64_t* weight_floats, int64_t* bias_floats) 
       w = g.taps * g.cg * g.cout;
       b = g.has_bias ? g.cout : 0;
       break;
+    case WeightLayout::kRowPanels: {
+      const TileShape& t = p.kernels->gemm;
+      int64_t per_panel = 0;
+      if (!CheckedMul(RoundUp(g.k, t.ku), t.mr, &per_panel) ||
+          !CheckedMul(per_panel, DivCeil(g.ng, t.mr) * g.groups, &w) || w > INT64_MAX / 8) {
+        return Invalid("weights", "are too large once padded to the register tile");
+      }
+      b = g.has_bias ? g.cout : 0;
+      break;
+    }
   }
   *weight_floats = w;
   *bias_floats = b;
@@ -285,6 +314,13 @@ void PackParameters(const Plan& p, const float* weights, const float* bias,
     case WeightLayout::kHwio:
       std::memcpy(packed_weights, weights,
                   static_cast<size_t>(g.taps * g.cg * g.cout) * sizeof(float));
+      if (g.has_bias) {
+        std::memcpy(packed_bias, bias, static_cast<size_t>(g.cout) * sizeof(float));
+      }
+      break;
+    case WeightLayout::kRowPanels:
+      PackWeightsHwioToRowPanels(g, p.kernels->gemm.mr, p.kernels->gemm.ku, weights,
+                                 packed_weights);
       if (g.has_bias) {
         std::memcpy(packed_bias, bias, static_cast<size_t>(g.cout) * sizeof(float));
       }
@@ -314,9 +350,13 @@ Partition MakePartition(const Plan& plan, int requested) {
   const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.cout) *
                        static_cast<double>(g.k) * plan.row->flop_weight;
   const int want = ResolveThreads(requested, INT64_MAX, flops);
-  if (plan.row->split == Split::kGemm) {
+  if (plan.row->split == Split::kGemm || plan.row->split == Split::kGemmNchw) {
+    // Whole tiles: M (pixels) in MR rows and N (channels) in NR columns, or
+    // for the NCHW GEMM pixels in NR columns and channels in MR rows.
     const TileShape& t = plan.kernels->gemm;
-    const int64_t units_m = DivCeil(g.m, t.mr), units_n = DivCeil(g.ng, t.nr);
+    const bool nchw = plan.row->split == Split::kGemmNchw;
+    const int64_t um = nchw ? t.nr : t.mr, un = nchw ? t.mr : t.nr;
+    const int64_t units_m = DivCeil(g.m, um), units_n = DivCeil(g.ng, un);
     // Candidate splits of each group's M x N into pm x pn chunks of whole
     // tiles; the cheapest makespan wins, fewer tasks on ties. One thread (or
     // enough groups to go round): one task per group.
@@ -327,7 +367,7 @@ Partition MakePartition(const Plan& plan, int requested) {
       for (int64_t pm = 1; pm <= std::min(units_m, limit); ++pm) {
         for (int64_t pn = 1; pn <= std::min(units_n, limit); ++pn) {
           if (pm * pn > limit) break;
-          const int64_t mc = DivCeil(units_m, pm) * t.mr, nc = DivCeil(units_n, pn) * t.nr;
+          const int64_t mc = DivCeil(units_m, pm) * um, nc = DivCeil(units_n, pn) * un;
           const int64_t am = DivCeil(g.m, mc), an = DivCeil(g.ng, nc);
           if (am != pm || an != pn) continue;  // same as a smaller split
           // Dynamic scheduling hands whole tasks to free threads: the call
@@ -342,9 +382,9 @@ Partition MakePartition(const Plan& plan, int requested) {
         }
       }
     }
-    p.m_chunk = DivCeil(units_m, best_pm) * t.mr;
+    p.m_chunk = DivCeil(units_m, best_pm) * um;
     p.m_tasks = DivCeil(g.m, p.m_chunk);
-    p.n_chunk = DivCeil(units_n, best_pn) * t.nr;
+    p.n_chunk = DivCeil(units_n, best_pn) * un;
     p.n_tasks = DivCeil(g.ng, p.n_chunk);
     p.tasks = g.groups * p.m_tasks * p.n_tasks;
   } else {
@@ -379,7 +419,7 @@ Task TaskAt(const Plan& plan, const Partition& part, int64_t t) {
   task.g = rest / part.m_tasks;
   task.m0 = mi * part.m_chunk;
   task.n0 = ni * part.n_chunk;
-  if (plan.row->split == Split::kGemm) {
+  if (plan.row->split == Split::kGemm || plan.row->split == Split::kGemmNchw) {
     task.m1 = std::min(task.m0 + part.m_chunk, g.m);
     task.n1 = std::min(task.n0 + part.n_chunk, g.ng);
   } else {
@@ -419,7 +459,7 @@ PlanInfo MakePlanInfo(const Plan& plan, int requested_threads) {
   info.target = dispatch::TargetName(plan.target);
   info.out_h = plan.geo.oh;
   info.out_w = plan.geo.ow;
-  if (plan.row->split == Split::kGemm) {
+  if (plan.row->split == Split::kGemm || plan.row->split == Split::kGemmNchw) {
     const TileShape& t = plan.kernels->gemm;
     info.mr = t.mr;
     info.nr = t.nr;

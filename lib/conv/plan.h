@@ -23,13 +23,15 @@ struct Plan;
 enum class WeightLayout {
   kGemmPanels,  // B panels of NR columns (+ bias panels)
   kDepthwise,   // Wd[tap][channel], channels padded to the vector
-  kHwio,        // as given
+  kHwio,        // HWIO (OIHW weights are converted)
+  kRowPanels,   // A panels of MR output channels (NCHW GEMM) + plain bias
 };
 
 // How an algorithm's work splits into tasks (MakePartition).
 enum class Split {
   kGemm,  // groups x M (output pixels) x N (output channels), MR/NR aligned
   kRows,  // output rows (n, oh) x channel blocks
+  kGemmNchw,  // groups x pixels (NR aligned) x output channels (MR aligned)
 };
 
 // One algorithm: everything about it in one place (oneDNN's implementation

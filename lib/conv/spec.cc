@@ -145,6 +145,22 @@ Status ParseShapeSpec(const std::string& spec, Conv2dDesc* desc) {
         return Bad(key, bad_value + " (want 0 or 1)");
       }
       d.has_bias = b == 1;
+    } else if (key == "layout") {
+      if (value == "nhwc") {
+        d.layout = Layout::kNhwc;
+      } else if (value == "nchw") {
+        d.layout = Layout::kNchw;
+      } else {
+        return Bad(key, bad_value + " (want nhwc or nchw)");
+      }
+    } else if (key == "weights") {
+      if (value == "hwio") {
+        d.weights_layout = WeightsLayout::kHwio;
+      } else if (value == "oihw") {
+        d.weights_layout = WeightsLayout::kOihw;
+      } else {
+        return Bad(key, bad_value + " (want hwio or oihw)");
+      }
     } else if (key == "sum" || key == "min" || key == "max") {
       float f = 0.0f;
       if (!ParseFloat(value, &f)) return Bad(key, bad_value + " (want a number)");
@@ -158,7 +174,8 @@ Status ParseShapeSpec(const std::string& spec, Conv2dDesc* desc) {
       }
     } else {
       return Bad(key,
-                 "is not a known field (n, h, w, ci, co, k, s, p, d, g, bias, sum, min, max)");
+                 "is not a known field (n, h, w, ci, co, k, s, p, d, g, bias, sum, min, max, "
+                 "layout, weights)");
     }
   }
   if (!seen_h) return Bad("h", "is required");
@@ -185,6 +202,8 @@ std::string FormatShapeSpec(const Conv2dDesc& d) {
     std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(v));
     return std::string(buf);
   };
+  if (d.layout == Layout::kNchw) out += ",layout=nchw";
+  if (d.weights_layout == WeightsLayout::kOihw) out += ",weights=oihw";
   if (d.has_sum) out += ",sum=" + f(d.sum_scale);
   if (d.output_min > -std::numeric_limits<float>::infinity()) out += ",min=" + f(d.output_min);
   if (d.output_max < std::numeric_limits<float>::infinity()) out += ",max=" + f(d.output_max);

@@ -106,6 +106,14 @@ Status Validate(const Conv2dDesc& d) {
                                  " does not divide out_channels = " +
                                  std::to_string(d.out_channels));
   }
+  if (d.layout != Layout::kNhwc && d.layout != Layout::kNchw) {
+    return Invalid("layout", "= " + std::to_string(static_cast<int>(d.layout)) +
+                                 ": not a known Layout value");
+  }
+  if (d.weights_layout != WeightsLayout::kHwio && d.weights_layout != WeightsLayout::kOihw) {
+    return Invalid("weights_layout", "= " + std::to_string(static_cast<int>(d.weights_layout)) +
+                                         ": not a known WeightsLayout value");
+  }
   if (std::isnan(d.output_min)) return Invalid("output_min", "is NaN");
   if (std::isnan(d.output_max)) return Invalid("output_max", "is NaN");
   if (d.output_min > d.output_max) {

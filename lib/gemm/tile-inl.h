@@ -127,7 +127,9 @@ HWY_INLINE hn::Vec<D> InitAcc(D d, const float* HWY_RESTRICT c, size_t count,
   if (ops.accumulate) {
     return count == hn::Lanes(d) ? hn::LoadU(d, c) : LoadTail(d, c, count);
   }
-  const hn::Vec<D> init = bias != nullptr ? hn::LoadU(d, bias) : hn::Zero(d);
+  const hn::Vec<D> init = bias == nullptr ? hn::Zero(d)
+                          : ops.bias_rows ? hn::Set(d, *bias)
+                                          : hn::LoadU(d, bias);
   if (!ops.sum) return init;
   const hn::Vec<D> old = count == hn::Lanes(d) ? hn::LoadU(d, c) : LoadTail(d, c, count);
   return hn::MulAdd(hn::Set(d, ops.sum_scale), old, init);
@@ -143,6 +145,7 @@ HWY_INLINE hn::Vec<D> ClampV(D d, hn::Vec<D> v, hn::Vec<D> lo, hn::Vec<D> hi) {
   (void)d;
   return hn::Min(hi, hn::Max(lo, v));
 #else
+  (void)d;
   v = hn::IfThenElse(v < lo, lo, v);
   return hn::IfThenElse(v > hi, hi, v);
 #endif
@@ -167,18 +170,19 @@ HWY_INLINE hn::Vec<D> ClampV(D d, hn::Vec<D> v, hn::Vec<D> lo, hn::Vec<D> hi) {
   (void)c##r##_2;                                               \
   (void)c##r##_3;
 
+// Row r's bias: bias[r] for every vector (bias_rows), else bias + v * L.
 #define CONVKIT_TILE_INIT(r)                                                 \
   if constexpr (kRows > r) {                                                 \
     const float* HWY_RESTRICT crow = c + r * ldc;                            \
-    c##r##_0 = InitAcc(d, crow, count[0], bias, ops);                        \
+    const float* HWY_RESTRICT brow = bias && ops.bias_rows ? bias + r : bias; \
+    const size_t bstep = bias && !ops.bias_rows ? L : 0;                     \
+    c##r##_0 = InitAcc(d, crow, count[0], brow, ops);                        \
     if constexpr (kVecs > 1)                                                 \
-      c##r##_1 = InitAcc(d, crow + L, count[1], bias + (bias ? L : 0), ops); \
+      c##r##_1 = InitAcc(d, crow + L, count[1], brow + bstep, ops);          \
     if constexpr (kVecs > 2)                                                 \
-      c##r##_2 = InitAcc(d, crow + 2 * L, count[2],                          \
-                         bias + (bias ? 2 * L : 0), ops);                    \
+      c##r##_2 = InitAcc(d, crow + 2 * L, count[2], brow + 2 * bstep, ops);  \
     if constexpr (kVecs > 3)                                                 \
-      c##r##_3 = InitAcc(d, crow + 3 * L, count[3],                          \
-                         bias + (bias ? 3 * L : 0), ops);                    \
+      c##r##_3 = InitAcc(d, crow + 3 * L, count[3], brow + 3 * bstep, ops);  \
   }
 
 // The clamp post-op on row r's accumulators (lo, hi: vectors in scope).
@@ -331,12 +335,16 @@ HWY_NOINLINE void GemmPanel(const float* HWY_RESTRICT a, int64_t a_stride, int64
                             const TileOps& ops) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t full = m_last == kMR ? count : count - 1;
+  // Per-row bias moves down with the tiles; per-column bias stays.
+  TileOps op = ops;
+  const int64_t bias_step = ops.bias != nullptr && ops.bias_rows ? kMR : 0;
   for (int64_t t = 0; t < full; ++t) {
     GemmTileBody<kTileRows, kVecs>(a + t * a_stride, b, k, b_stride, c + t * kMR * ldc, ldc,
-                                   n, ops);
+                                   n, op);
+    op.bias += bias_step;
   }
   if (full < count) {
-    GetTile(m_last, n)(a + full * a_stride, b, k, b_stride, c + full * kMR * ldc, ldc, n, ops);
+    GetTile(m_last, n)(a + full * a_stride, b, k, b_stride, c + full * kMR * ldc, ldc, n, op);
   }
 }
 

@@ -15,8 +15,8 @@
 //
 //   C[0:m, 0:n] = post(init + Apanel * Bpanel), with (TileOps)
 //     init = accumulate ? C                                  (later K blocks)
-//          : sum ? fma(sum_scale, C, bias ? bias[0:n] : 0)   (sum post-op)
-//          : bias ? bias[0:n] : 0
+//          : sum ? fma(sum_scale, C, b) : b                  (sum post-op)
+//     b = bias ? (bias_rows ? bias[i] : bias[j]) : 0
 //     post(v) = clamp ? (v < lo ? lo : v > hi ? hi : v) : v  (NaN passes)
 //
 //          k ->  (KU = 4 shown)             <- NR = NV vectors ->
@@ -104,6 +104,8 @@ constexpr int64_t kMaxBlockKC = 1024;
 // post-ops on the blocks that carry them.
 struct TileOps {
   const float* bias = nullptr;  // first K block: init from bias (if not null)
+  bool bias_rows = false;       // bias[i] per row i (NCHW: a row is a channel)
+                                // instead of bias[j] per column
   bool accumulate = false;      // later K blocks: init from C
   bool sum = false;             // first K block: init += sum_scale * C
   float sum_scale = 1.0f;

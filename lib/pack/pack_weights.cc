@@ -44,6 +44,40 @@ void PackBiasToPanels(const ConvGeometry& geo, int64_t nr, const float* bias,
   }
 }
 
+int64_t RowPanelsFloats(const ConvGeometry& geo, int64_t mr, int64_t ku) {
+  return geo.groups * DivCeil(geo.ng, mr) * RoundUp(geo.k, ku) * mr;
+}
+
+void PackWeightsHwioToRowPanels(const ConvGeometry& geo, int64_t mr, int64_t ku,
+                                const float* w, float* out) {
+  const int64_t panels = DivCeil(geo.ng, mr);
+  const int64_t stride = RoundUp(geo.k, ku) * mr;
+  std::fill(out, out + geo.groups * panels * stride, 0.0f);
+  for (int64_t g = 0; g < geo.groups; ++g) {
+    for (int64_t j = 0; j < geo.ng; ++j) {
+      const int64_t o = g * geo.ng + j;
+      float* panel = out + (g * panels + j / mr) * stride;
+      const int64_t i = j % mr;
+      for (int64_t c = 0; c < geo.cg; ++c) {
+        for (int64_t t = 0; t < geo.taps; ++t) {
+          const int64_t p = c * geo.taps + t;  // OIHW order
+          panel[(p / ku) * mr * ku + i * ku + p % ku] = w[(t * geo.cg + c) * geo.cout + o];
+        }
+      }
+    }
+  }
+}
+
+void OihwToHwio(const ConvGeometry& geo, const float* oihw, float* hwio) {
+  for (int64_t o = 0; o < geo.cout; ++o) {
+    for (int64_t c = 0; c < geo.cg; ++c) {
+      for (int64_t t = 0; t < geo.taps; ++t) {
+        hwio[(t * geo.cg + c) * geo.cout + o] = oihw[(o * geo.cg + c) * geo.taps + t];
+      }
+    }
+  }
+}
+
 int64_t DepthwisePaddedChannels(const ConvGeometry& geo, int64_t lanes) {
   return RoundUp(geo.cout, lanes);
 }

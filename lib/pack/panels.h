@@ -15,6 +15,14 @@
 // A panels (per cache block, im2col-inl.h): MR rows x kc, column-major,
 //   Ap[i / MR][p][i % MR] = A[m0 + i][k0 + p].
 //
+// A panels of weights (the NCHW GEMM, nchw_gemm-inl.h, where the weights
+// are the GEMM's A = W[o][k] with k = (ci * KH + kh) * KW + kw, OIHW's
+// order): per group ceil(Ng / MR) panels of MR rows, each the packed-A
+// layout of tile.h over all K (k-interleaved by KU, K rounded up to KU):
+//   Ap[g][t][(p / KU) * MR * KU + i * KU + p % KU] = W[g * Ng + t * MR + i][p]
+// (0 for rows past Ng and p past K), panel stride RoundUp(K, KU) * MR. A K
+// block starting at pc (a multiple of KU) is at panel + pc * MR.
+//
 // Depthwise weights: Wd[t][c] = w[kh][kw][0][c] with t = kh * KW + kw, rows
 // padded to Cpad = round_up(C, lanes) with zeros; bias likewise.
 #ifndef CONVKIT_LIB_PACK_PANELS_H_
@@ -37,6 +45,13 @@ void PackWeightsHwioToPanels(const ConvGeometry& geo, int64_t nr,
 // Writes PackedBiasFloats(geo, nr) floats; bias may be null (zeros).
 void PackBiasToPanels(const ConvGeometry& geo, int64_t nr, const float* bias,
                       float* out);
+
+// The A panels above from HWIO weights.
+int64_t RowPanelsFloats(const ConvGeometry& geo, int64_t mr, int64_t ku);
+void PackWeightsHwioToRowPanels(const ConvGeometry& geo, int64_t mr, int64_t ku,
+                                const float* w, float* out);
+// OIHW weights to HWIO (out: taps * Cg * Cout floats).
+void OihwToHwio(const ConvGeometry& geo, const float* oihw, float* hwio);
 
 // Depthwise: padded channel count and packers (layout above).
 int64_t DepthwisePaddedChannels(const ConvGeometry& geo, int64_t lanes);

@@ -21,9 +21,21 @@ uint32_t Bits(float f) {
 
 std::string Coord(const ConvGeometry& g, int64_t index) {
   std::ostringstream s;
-  s << "(n=" << index / g.cout / g.ow / g.oh << ", oh=" << index / g.cout / g.ow % g.oh
-    << ", ow=" << index / g.cout % g.ow << ", o=" << index % g.cout << ")";
+  if (g.nchw) {
+    s << "(n=" << index / (g.cout * g.oh * g.ow) << ", o=" << index / (g.oh * g.ow) % g.cout
+      << ", oh=" << index / g.ow % g.oh << ", ow=" << index % g.ow << ")";
+  } else {
+    s << "(n=" << index / g.cout / g.ow / g.oh << ", oh=" << index / g.cout / g.ow % g.oh
+      << ", ow=" << index / g.cout % g.ow << ", o=" << index % g.cout << ")";
+  }
   return s.str();
+}
+
+// Offset of output channel o of output pixel p (= (n * OH + oh) * OW + ow).
+int64_t OutputIndex(const ConvGeometry& g, int64_t p, int64_t o) {
+  if (!g.nchw) return p * g.cout + o;
+  const int64_t plane = g.oh * g.ow;
+  return (p / plane * g.cout + o) * plane + p % plane;
 }
 
 }  // namespace
@@ -110,7 +122,7 @@ std::string CompareWithReference(const Conv2dDesc& desc, const ReferenceOutputs&
   } else {
     for (size_t i = 0; i < ref.pixels.size(); ++i) {
       for (int64_t o = 0; o < g.cout; ++o) {
-        check(ref.pixels[i] * g.cout + o, ref.value[i * g.cout + o],
+        check(OutputIndex(g, ref.pixels[i], o), ref.value[i * g.cout + o],
               ref.abs_sum[i * g.cout + o]);
       }
     }

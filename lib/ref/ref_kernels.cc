@@ -43,7 +43,7 @@ void GemmTile(int64_t mr, int64_t ku, const float* a, const float* b, int64_t k,
         acc = c[i * ldc + j];
         mag = std::fabs(acc);
       } else {
-        acc = ops.bias != nullptr ? ops.bias[j] : 0.0;
+        acc = ops.bias == nullptr ? 0.0 : ops.bias_rows ? ops.bias[i] : ops.bias[j];
         mag = std::fabs(acc);
         if (ops.sum) {
           const double s = static_cast<double>(ops.sum_scale) * c[i * ldc + j];

@@ -33,7 +33,8 @@ void PackIm2colNhwcToPanels(const ConvGeometry& geo, int64_t mr, int64_t ku, con
 // with A[i][p] = a[PanelIndex(mr, ku, k, i, p)]
 //   abs_sum[i * n + j] = |init| + sum_p |a| * |b|
 // with init = accumulate ? c[i * ldc + j]
-//            : (bias ? bias[j] : 0) + (sum ? sum_scale * c[i * ldc + j] : 0),
+//            : (bias ? bias[bias_rows ? i : j] : 0)
+//              + (sum ? sum_scale * c[i * ldc + j] : 0),
 // then value clamped to [lo, hi] if ops.clamp (NaN kept).
 void GemmTile(int64_t mr, int64_t ku, const float* a, const float* b, int64_t k,
               int64_t b_stride, const float* c, int64_t ldc, int64_t m,

@@ -27,6 +27,20 @@ void PostOps(const Conv2dDesc& desc, const float* sum_input, int64_t i, double* 
   if (*acc > desc.output_max) *acc = desc.output_max;
 }
 
+// Element offsets in the descriptor's layouts.
+int64_t XIndex(const ConvGeometry& g, int64_t n, int64_t c, int64_t h, int64_t w) {
+  return g.nchw ? ((n * g.cin + c) * g.h + h) * g.w + w : ((n * g.h + h) * g.w + w) * g.cin + c;
+}
+int64_t YIndex(const ConvGeometry& g, int64_t n, int64_t o, int64_t oh, int64_t ow) {
+  return g.nchw ? ((n * g.cout + o) * g.oh + oh) * g.ow + ow
+                : ((n * g.oh + oh) * g.ow + ow) * g.cout + o;
+}
+int64_t WIndex(const Conv2dDesc& d, const ConvGeometry& g, int64_t kh, int64_t kw, int64_t ci,
+               int64_t o) {
+  return d.weights_layout == WeightsLayout::kOihw ? ((o * g.cg + ci) * g.kh + kh) * g.kw + kw
+                                                  : ((kh * g.kw + kw) * g.cg + ci) * g.cout + o;
+}
+
 }  // namespace
 
 void ReferenceConv2dAt(const Conv2dDesc& desc, const float* input,
@@ -43,16 +57,15 @@ void ReferenceConv2dAt(const Conv2dDesc& desc, const float* input,
     for (int64_t kw = 0; kw < g.kw; ++kw) {
       const int64_t iw = ow * g.sw + kw * g.dw - g.pl;
       if (iw < 0 || iw >= g.w) continue;
-      const float* xp = input + ((n * g.h + ih) * g.w + iw) * g.cin + grp * g.cg;
-      const float* wp = weights + (kh * g.kw + kw) * g.cg * g.cout + o;
       for (int64_t ci = 0; ci < g.cg; ++ci) {
-        const double p = static_cast<double>(xp[ci]) * wp[ci * g.cout];
+        const double p = static_cast<double>(input[XIndex(g, n, grp * g.cg + ci, ih, iw)]) *
+                         weights[WIndex(desc, g, kh, kw, ci, o)];
         acc += p;
         mag += std::fabs(p);
       }
     }
   }
-  PostOps(desc, sum_input, ((n * g.oh + oh) * g.ow + ow) * g.cout + o, &acc, &mag);
+  PostOps(desc, sum_input, YIndex(g, n, o, oh, ow), &acc, &mag);
   *value = acc;
   if (abs_sum != nullptr) *abs_sum = mag;
 }
@@ -73,6 +86,44 @@ Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
   if (desc.has_sum && sum_input == nullptr) return Null("sum_input");
   if (output == nullptr) return Null("output");
   const ConvGeometry g = MakeGeometry(desc);
+  if (g.nchw || desc.weights_layout == WeightsLayout::kOihw) {
+    // Other layouts: the same loop on NHWC/HWIO copies, output permuted back.
+    Conv2dDesc d = desc;
+    d.layout = Layout::kNhwc;
+    d.weights_layout = WeightsLayout::kHwio;
+    const ConvGeometry h = MakeGeometry(d);
+    const TensorSizes sz = Sizes(d);
+    std::vector<float> x(static_cast<size_t>(sz.input)), w(static_cast<size_t>(sz.weights));
+    std::vector<float> prev(desc.has_sum ? static_cast<size_t>(sz.output) : 0);
+    for (int64_t n = 0; n < g.n; ++n)
+      for (int64_t c = 0; c < g.cin; ++c)
+        for (int64_t y = 0; y < g.h; ++y)
+          for (int64_t x0 = 0; x0 < g.w; ++x0)
+            x[XIndex(h, n, c, y, x0)] = input[XIndex(g, n, c, y, x0)];
+    for (int64_t kh = 0; kh < g.kh; ++kh)
+      for (int64_t kw = 0; kw < g.kw; ++kw)
+        for (int64_t ci = 0; ci < g.cg; ++ci)
+          for (int64_t o = 0; o < g.cout; ++o)
+            w[WIndex(d, h, kh, kw, ci, o)] = weights[WIndex(desc, g, kh, kw, ci, o)];
+    auto each_output = [&](auto f) {
+      for (int64_t n = 0; n < g.n; ++n)
+        for (int64_t o = 0; o < g.cout; ++o)
+          for (int64_t y = 0; y < g.oh; ++y)
+            for (int64_t x0 = 0; x0 < g.ow; ++x0) f(YIndex(h, n, o, y, x0), YIndex(g, n, o, y, x0));
+    };
+    if (desc.has_sum) each_output([&](int64_t i, int64_t j) { prev[i] = sum_input[j]; });
+    std::vector<double> out(static_cast<size_t>(sz.output));
+    std::vector<double> mag(abs_sum != nullptr ? out.size() : 0);
+    Status st = ReferenceConv2d(d, x.data(), w.data(), bias, out.data(),
+                                abs_sum != nullptr ? mag.data() : nullptr,
+                                desc.has_sum ? prev.data() : nullptr);
+    if (!st.ok()) return st;
+    each_output([&](int64_t i, int64_t j) {
+      output[j] = out[i];
+      if (abs_sum != nullptr) abs_sum[j] = mag[i];
+    });
+    return Status();
+  }
   const int64_t rows = g.n * g.oh;
   // Loop order n, oh | ow | kh, kw | ci | co: the inner loop runs along the
   // HWIO weights' contiguous Cout axis.

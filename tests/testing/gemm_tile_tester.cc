@@ -38,6 +38,7 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   }
   who
       << (accumulate_ ? " accumulate" : "") << (bias_ ? " bias" : "")
+      << (bias_rows_ ? " bias_rows" : "")
       << (sum_ ? " sum=" + std::to_string(sum_scale_) : "")
       << (clamp_ ? " clamp=[" + std::to_string(lo_) + "," + std::to_string(hi_) + "]" : "")
       << " ldc=" << ldc << " b_stride=" << b_stride
@@ -114,9 +115,12 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
       b[p * b_stride + j] = j < n_ ? b_vals[p * n_ + j] : 0.0f;
     }
   }
-  AlignedFloats bias = AllocateFloats(static_cast<size_t>(nr));
-  Fill(bias.get(), nr, data_ == Data::kIntegers ? Data::kIntegers : Data::kRandom, 3);
-  for (int64_t j = n_; j < nr; ++j) bias[j] = 0.0f;
+  const int64_t nbias = std::max(nr, mr);  // per column, or per row
+  AlignedFloats bias = AllocateFloats(static_cast<size_t>(nbias));
+  Fill(bias.get(), nbias, data_ == Data::kIntegers ? Data::kIntegers : Data::kRandom, 3);
+  if (!bias_rows_) {
+    for (int64_t j = n_; j < nr; ++j) bias[j] = 0.0f;
+  }
   // C with guard rows above and below and guard columns between rows.
   const int64_t rows = m_ + 2 * kGuardRows;
   std::vector<float> c(static_cast<size_t>(rows * ldc), kGuard);
@@ -131,6 +135,7 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   std::vector<double> want(static_cast<size_t>(m_ * n_)), mag(want.size());
   TileOps ops;
   ops.bias = bias_ ? bias.get() : nullptr;
+  ops.bias_rows = bias_rows_;
   ops.accumulate = accumulate_;
   ops.sum = sum_;
   ops.sum_scale = sum_scale_;

@@ -43,6 +43,8 @@ class GemmTileTester {
   GemmTileTester& b_stride_pad(int64_t v) { b_pad_ = v; return *this; }
   GemmTileTester& accumulate(bool v) { accumulate_ = v; return *this; }
   GemmTileTester& bias(bool v) { bias_ = v; return *this; }
+  // Bias per row (bias[i], the NCHW GEMM's) instead of per column.
+  GemmTileTester& bias_rows(bool v) { bias_rows_ = v; return *this; }
   // Post-ops (tile.h): init += scale * C; clamp to [lo, hi] on store.
   GemmTileTester& sum(float scale) { sum_ = true; sum_scale_ = scale; return *this; }
   GemmTileTester& clamp(float lo, float hi) {
@@ -72,7 +74,7 @@ class GemmTileTester {
   bool uniform_ = false;
   int64_t c_pad_ = 0, b_pad_ = 0;
   bool accumulate_ = false, bias_ = false;
-  bool sum_ = false, clamp_ = false;
+  bool sum_ = false, clamp_ = false, bias_rows_ = false;
   float sum_scale_ = 1.0f, lo_ = 0.0f, hi_ = 0.0f;
   Data data_ = Data::kRandom;
 };

@@ -1,0 +1,143 @@
+// The NCHW GEMM: for NCHW activations, per image n and group g,
+//   Y[o][pixel] = bias[o] + sum_k W[o][k] * B[k][pixel]
+// with o the group's output channels, pixel = oh * OW + ow (contiguous in
+// NCHW's output plane), k = (ci * KH + kh) * KW + kw (OIHW's order) and
+//   B[k][pixel] = x[n][g * Cg + ci][oh * sh + kh * dh - pt][ow * sw + kw * dw - pl]
+// (0 in the padding), the im2col matrix transposed: each of its rows is a
+// strided walk along one input plane. So the weights are the GEMM's A,
+// packed once into MR-row panels (panels.h), and B is packed per KC x NC
+// cache block into NR-column panels: the same register tile as the NHWC
+// algorithms (tile-inl.h) with M = output channels and N = pixels, and a
+// bias per row. Nothing transposes the activations.
+//
+// Loop nest per task (pixels [m0, m1) of all images, channels [n0, n1) of
+// group g): image -> jc (NC pixels) -> pc (KC of K: pack B) -> ic (MC
+// channels) -> jr (NR pixels: one B panel) -> ir (MR channels: GemmPanel).
+// Re-included once per target.
+
+#if defined(CONVKIT_LIB_CONV_NCHW_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef CONVKIT_LIB_CONV_NCHW_GEMM_INL_H_
+#undef CONVKIT_LIB_CONV_NCHW_GEMM_INL_H_
+#else
+#define CONVKIT_LIB_CONV_NCHW_GEMM_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <algorithm>
+
+#include "hwy/highway.h"
+#include "lib/common/geometry.h"
+#include "lib/conv/plan.h"
+#include "lib/gemm/tile-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace convkit {
+namespace HWY_NAMESPACE {
+
+// Packs B[k0 : k0 + kc][j0 : j0 + nc] of image n, group g into NR-column
+// panels: out[(jj / NR) * kc * NR + p * NR + jj % NR] = B[k0 + p][j0 + jj],
+// zeros past nc in the last panel. Each B row walks the block one output
+// row segment at a time (the input row is fixed along it, or wholly in the
+// padding), cut where panels end: with stride 1 every piece is a copy of
+// contiguous input (zeros where it leaves the row), otherwise a strided walk.
+HWY_INLINE void PackNchwBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x,
+                              int64_t n, int64_t g, int64_t j0, int64_t nc, int64_t k0,
+                              int64_t kc, int64_t nr, float* HWY_RESTRICT out) {
+  const int64_t H = geo.h, W = geo.w, OW = geo.ow, sw = geo.sw;
+  const int64_t plane = H * W;
+  const int64_t panel = kc * nr;  // floats per packed panel
+  for (int64_t p = 0; p < kc; ++p) {
+    const int64_t k = k0 + p;
+    const int64_t c = k / geo.taps, t = k % geo.taps;
+    const int64_t kh = t / geo.kw, kw = t % geo.kw;
+    const float* HWY_RESTRICT xc = x + (n * geo.cin + g * geo.cg + c) * plane;
+    float* HWY_RESTRICT row = out + p * nr;  // panel 0's row p
+    int64_t jj = 0, jp = 0, lane = 0;        // column, its panel and lane
+    int64_t oh = j0 / OW, ow = j0 % OW;
+    while (jj < nc) {
+      int64_t len = std::min(nc - jj, OW - ow);  // rest of this output row
+      const int64_t ih = oh * geo.sh + kh * geo.dh - geo.pt;
+      const bool row_in = ih >= 0 && ih < H;
+      const float* HWY_RESTRICT xr = xc + ih * W;
+      int64_t iw = ow * sw + kw * geo.dw - geo.pl;
+      while (len > 0) {
+        const int64_t take = std::min(len, nr - lane);
+        float* HWY_RESTRICT dst = row + jp * panel + lane;
+        if (!row_in) {
+          for (int64_t e = 0; e < take; ++e) dst[e] = 0.0f;
+        } else if (sw == 1 && iw >= 0 && iw + take <= W) {
+          for (int64_t e = 0; e < take; ++e) dst[e] = xr[iw + e];
+        } else {
+          for (int64_t e = 0; e < take; ++e) {
+            const int64_t i = iw + e * sw;
+            dst[e] = i >= 0 && i < W ? xr[i] : 0.0f;
+          }
+        }
+        iw += take * sw;
+        len -= take;
+        jj += take;
+        lane += take;
+        if (lane == nr) {
+          lane = 0;
+          ++jp;
+        }
+      }
+      ow = 0;
+      ++oh;
+    }
+    if (lane > 0) {  // the last panel's columns past nc
+      for (int64_t e = lane; e < nr; ++e) row[jp * panel + e] = 0.0f;
+    }
+  }
+}
+
+// One task: group g, pixels [m0, m1) of the N * OH * OW (split at images),
+// output channels [n0, n1) of the group (n0 a multiple of MR).
+inline HWY_NOINLINE void NchwGemmTask(const Plan& plan, const Task& task, const float* x,
+                                      float* y, void* ws) {
+  const ConvGeometry& geo = plan.geo;
+  const Blocking& blk = plan.blocks;
+  constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
+  constexpr int64_t kKU = static_cast<int64_t>(kTileKU);
+  const int64_t nr = plan.kernels->gemm.nr;
+  const int64_t K = geo.k;
+  const int64_t pixels = geo.oh * geo.ow;
+  const int64_t a_stride = RoundUp(K, kKU) * kMR;  // between MR-row panels
+  const int64_t a_panels = DivCeil(geo.ng, kMR);
+  float* b = static_cast<float*>(ws);
+  for (int64_t m = task.m0; m < task.m1;) {
+    const int64_t n = m / pixels;
+    const int64_t p0 = m % pixels;
+    const int64_t p1 = std::min(pixels, p0 + (task.m1 - m));
+    for (int64_t jc = p0; jc < p1; jc += blk.nc) {
+      const int64_t nc = std::min(blk.nc, p1 - jc);
+      for (int64_t pc = 0; pc < K; pc += blk.kc) {
+        const int64_t kc = std::min(blk.kc, K - pc);
+        PackNchwBlock(geo, x, n, task.g, jc, nc, pc, kc, nr, b);
+        for (int64_t ic = task.n0; ic < task.n1; ic += blk.mc) {
+          const int64_t mc = std::min(blk.mc, task.n1 - ic);
+          const int64_t tiles = DivCeil(mc, kMR);
+          const float* a = plan.weights + (task.g * a_panels + ic / kMR) * a_stride + pc * kMR;
+          const int64_t o = task.g * geo.ng + ic;  // first output channel
+          TileOps ops = BlockOps(plan, plan.bias != nullptr ? plan.bias + o : nullptr, pc, kc);
+          ops.bias_rows = true;
+          float* c = y + (n * geo.cout + o) * pixels + jc;
+          for (int64_t jr = 0; jr < nc; jr += nr) {
+            const int64_t cols = std::min(nr, nc - jr);
+            GetGemmPanel(cols)(a, a_stride, tiles, mc - (tiles - 1) * kMR,
+                               b + (jr / nr) * kc * nr, kc, nr, c + jr, pixels, cols, ops);
+          }
+        }
+      }
+    }
+    m += p1 - p0;
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace convkit
+HWY_AFTER_NAMESPACE();
+
+#endif  // CONVKIT_LIB_CONV_NCHW_GEMM_INL_H_
