@@ -318,6 +318,8 @@ TEST_P(ConvTest, Layouts) {
       "n=2,h=10,w=9,ci=13,co=13,k=3x3,g=13,p=1,bias=1",
       "n=1,h=17,w=19,ci=3,co=5,k=5x5",
       "n=5,h=3,w=2,ci=7,co=29,k=2x2,s=1x2,p=1,bias=1,sum=-1,max=0.5",
+      "n=1,h=9,w=77,ci=5,co=7,k=3x3,s=2,p=1",  // stride 2 along long rows
+      "n=1,h=5,w=80,ci=4,co=6,k=1x1,s=2",
   };
   for (const std::string& shape : shapes) {
     for (const char* layouts : {",layout=nchw", ",layout=nchw,weights=oihw", ",weights=oihw"}) {

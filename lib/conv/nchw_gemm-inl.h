@@ -69,6 +69,19 @@ HWY_INLINE void PackNchwBlock(const ConvGeometry& geo, const float* HWY_RESTRICT
           for (int64_t e = 0; e < take; ++e) dst[e] = 0.0f;
         } else if (sw == 1 && iw >= 0 && iw + take <= W) {
           for (int64_t e = 0; e < take; ++e) dst[e] = xr[iw + e];
+#if HWY_TARGET != HWY_SCALAR
+        } else if (sw == 2 && iw >= 0 && iw + 2 * take - 1 <= W) {
+          // Even lanes of two vectors: L outputs per step, never reading
+          // past the row's end (the tail goes element by element).
+          const hn::ScalableTag<float> d;
+          const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+          int64_t e = 0;
+          for (; e + L <= take && iw + 2 * (e + L) <= W; e += L) {
+            const float* src = xr + iw + 2 * e;
+            hn::StoreU(hn::ConcatEven(d, hn::LoadU(d, src + L), hn::LoadU(d, src)), d, dst + e);
+          }
+          for (; e < take; ++e) dst[e] = xr[iw + 2 * e];
+#endif
         } else {
           for (int64_t e = 0; e < take; ++e) {
             const int64_t i = iw + e * sw;
