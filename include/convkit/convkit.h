@@ -327,6 +327,68 @@ CONVKIT_API Status Conv2dForward(const Conv2dDesc& desc, const float* input,
                                  float* output, const Options& options = {});
 
 // ---------------------------------------------------------------------------
+// Backward passes (training) and transposed convolution
+
+// For the convolution desc (its layouts; post-ops must be off: apply their
+// derivative to dy first), given dy = d(loss)/dy (Sizes(desc).output floats):
+//
+//   Conv2dBackwardData:    dx = d(loss)/dx, Sizes(desc).input floats in
+//                          desc.layout, from dy and the weights
+//                          (desc.weights_layout).
+//   Conv2dBackwardWeights: dw = d(loss)/dw, Sizes(desc).weights floats in
+//                          desc.weights_layout, and dbias[o] = the sum of dy
+//                          over images and pixels (out_channels floats;
+//                          required iff has_bias, null otherwise).
+//
+// Both run the packed micro-GEMM engine (lib/conv/backward.h) on the best
+// target (Options::max_target and the other limits apply), split over their
+// outputs only, never over a reduction, and sum every output's products in
+// one fixed order: results are bit-identical for every thread count. Every
+// output is overwritten. Options::algorithm must be kAuto. Each call packs
+// the weights' side and allocates its buffers (the weights change every
+// training step); errors as Conv2dForward, outputs untouched. With batch 0,
+// dx has no elements and dw, dbias are zeros.
+CONVKIT_API Status Conv2dBackwardData(const Conv2dDesc& desc, const float* dy,
+                                      const float* weights, float* dx,
+                                      const Options& options = {});
+CONVKIT_API Status Conv2dBackwardWeights(const Conv2dDesc& desc, const float* x,
+                                         const float* dy, float* dw, float* dbias,
+                                         const Options& options = {});
+
+// A transposed convolution, PyTorch's conv_transpose2d: the backward-data
+// pass of the convolution that maps its output back to its input, plus a
+// bias per output channel (applied in the kernels' store). Output size:
+//   out_h = (in_h - 1) * stride_h - pad_top - pad_bottom
+//           + dilation_h * (kernel_h - 1) + output_pad_h + 1
+// with output_pad_h < max(stride_h, dilation_h) (as PyTorch), likewise
+// out_w. Weights: OIHW is PyTorch's [in_channels][out_channels / groups]
+// [KH][KW]; HWIO is [KH][KW][out_channels / groups][in_channels]. Input and
+// output in `layout`.
+struct ConvTranspose2dDesc {
+  int64_t batch = 1;
+  int64_t in_h = 0, in_w = 0;
+  int64_t in_channels = 0, out_channels = 0;  // divisible by groups
+  int64_t kernel_h = 0, kernel_w = 0;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int64_t output_pad_h = 0, output_pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+  bool has_bias = false;
+  Layout layout = Layout::kNhwc;
+  WeightsLayout weights_layout = WeightsLayout::kHwio;
+};
+
+// The convolution whose backward-data pass tdesc is (its input is tdesc's
+// output), and the output size; errors name tdesc's fields.
+CONVKIT_API Status TransposedAsConv(const ConvTranspose2dDesc& tdesc, Conv2dDesc* conv);
+// y = conv_transpose2d(x, weights) + bias: x is batch x in_h x in_w x
+// in_channels floats, y batch x out_h x out_w x out_channels (in `layout`).
+CONVKIT_API Status ConvTranspose2d(const ConvTranspose2dDesc& tdesc, const float* x,
+                                   const float* weights, const float* bias, float* y,
+                                   const Options& options = {});
+
+// ---------------------------------------------------------------------------
 // Reference
 
 // The naive convolution (the notebooks' 7-deep loop) accumulating in double:

@@ -179,13 +179,17 @@ std::vector<Algorithm> ApplicableAlgorithms(const Conv2dDesc& desc) {
 }
 
 Blocking PackedBlocking(const ConvGeometry& geo, const TileShape& t) {
+  return PackedBlockingForK(geo.k, t);
+}
+
+Blocking PackedBlockingForK(int64_t depth, const TileShape& t) {
   const CacheSizes c = GetCacheSizes();
   const int64_t f = static_cast<int64_t>(sizeof(float));
   // KC: the B micro-panel (KC x NR) in half of L1, the other half for the
   // A rows and C tile streaming past it; then K in equal blocks.
   int64_t kc_max = c.l1d / 2 / (t.nr * f) / t.ku * t.ku;
   kc_max = std::min<int64_t>(std::max<int64_t>(kc_max, 64), kMaxBlockKC);
-  const int64_t k = std::max<int64_t>(geo.k, 1);
+  const int64_t k = std::max<int64_t>(depth, 1);
   const int64_t k_blocks = DivCeil(k, kc_max);
   Blocking b;
   b.kc = std::min(RoundUp(DivCeil(k, k_blocks), t.ku), kc_max);

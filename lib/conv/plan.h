@@ -74,6 +74,8 @@ const AlgorithmRow* FindAlgorithm(Algorithm id);
 // in L2. From the tile and the cache sizes read at run time; kc also from K
 // (balanced blocks, so the last one is not a sliver).
 Blocking PackedBlocking(const ConvGeometry& geo, const TileShape& tile);
+// The same for a GEMM of reduction depth `depth` (the backward passes).
+Blocking PackedBlockingForK(int64_t depth, const TileShape& tile);
 // Indirect (direct_gemm): K whole where the B micro-panel fits in a quarter
 // of L2, so each output is loaded and stored once; the B block (KC x NC) in
 // half of L2; MC bounds the indirection and the A rows a block revisits.

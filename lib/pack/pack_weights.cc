@@ -78,6 +78,16 @@ void OihwToHwio(const ConvGeometry& geo, const float* oihw, float* hwio) {
   }
 }
 
+void HwioToOihw(const ConvGeometry& geo, const float* hwio, float* oihw) {
+  for (int64_t o = 0; o < geo.cout; ++o) {
+    for (int64_t c = 0; c < geo.cg; ++c) {
+      for (int64_t t = 0; t < geo.taps; ++t) {
+        oihw[(o * geo.cg + c) * geo.taps + t] = hwio[(t * geo.cg + c) * geo.cout + o];
+      }
+    }
+  }
+}
+
 int64_t DepthwisePaddedChannels(const ConvGeometry& geo, int64_t lanes) {
   return RoundUp(geo.cout, lanes);
 }

@@ -50,8 +50,9 @@ void PackBiasToPanels(const ConvGeometry& geo, int64_t nr, const float* bias,
 int64_t RowPanelsFloats(const ConvGeometry& geo, int64_t mr, int64_t ku);
 void PackWeightsHwioToRowPanels(const ConvGeometry& geo, int64_t mr, int64_t ku,
                                 const float* w, float* out);
-// OIHW weights to HWIO (out: taps * Cg * Cout floats).
+// OIHW weights to HWIO and back (taps * Cg * Cout floats).
 void OihwToHwio(const ConvGeometry& geo, const float* oihw, float* hwio);
+void HwioToOihw(const ConvGeometry& geo, const float* hwio, float* oihw);
 
 // Depthwise: padded channel count and packers (layout above).
 int64_t DepthwisePaddedChannels(const ConvGeometry& geo, int64_t lanes);

@@ -1,0 +1,386 @@
+// The backward passes' kernels (the GEMMs of backward.h), compiled once per
+// target through foreach_target.h: one BLIS-style packed GEMM loop around
+// the register tile (tile-inl.h), fed by gathers that pack the activations'
+// side per cache block, and the weights' side packed once per call.
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "lib/conv/backward.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "hwy/highway.h"
+#include "lib/common/aligned.h"
+#include "lib/common/checked.h"
+#include "lib/common/threads.h"
+#include "lib/conv/backward.h"
+#include "lib/conv/plan.h"
+#include "lib/gemm/tile-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace convkit {
+namespace HWY_NAMESPACE {
+namespace {
+
+constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
+constexpr int64_t kKU = static_cast<int64_t>(kTileKU);
+
+// A block: rows [m0, m0 + mc) x columns [k0, k0 + kc) into MR-row panels
+// (tile.h's packed A), row(m, k0, kc, tmp) writing A[m][k0 : k0 + kc].
+template <class Row>
+void PackABlock(int64_t m0, int64_t mc, int64_t k0, int64_t kc, const Row& row, float* tmp,
+                float* out) {
+  const int64_t kcp = RoundUp(kc, kKU);
+  for (int64_t i = 0; i < mc; ++i) {
+    row(m0 + i, k0, kc, tmp);
+    float* panel = out + (i / kMR) * kcp * kMR + (i % kMR) * kKU;
+    for (int64_t p = 0; p < kc; ++p) panel[(p / kKU) * kMR * kKU + p % kKU] = tmp[p];
+  }
+}
+
+// B block: rows [k0, k0 + kc) x columns [n0, n0 + nc) into NR-column panels
+// of kc rows (zero past nc), row(k, n0, nc, tmp) writing B[k][n0 : n0 + nc].
+template <class Row>
+void PackBBlock(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t nr, const Row& row,
+                float* tmp, float* out) {
+  const int64_t panels = DivCeil(nc, nr);
+  for (int64_t p = 0; p < kc; ++p) {
+    row(k0 + p, n0, nc, tmp);
+    for (int64_t jp = 0; jp < panels; ++jp) {
+      float* dst = out + jp * kc * nr + p * nr;
+      const int64_t cols = std::min(nr, nc - jp * nr);
+      std::memcpy(dst, tmp + jp * nr, static_cast<size_t>(cols) * sizeof(float));
+      std::fill(dst + cols, dst + nr, 0.0f);
+    }
+  }
+}
+
+// Where a block's packed operand is: panel (A: MR-row tile, B: NR-column
+// panel) i at p + i * stride.
+struct Packed {
+  const float* p;
+  int64_t stride;
+};
+
+// One task of a packed GEMM: batch b, rows [m0, m1), columns [n0, n1), K
+// in KC blocks in ascending order. get_a / get_b pack (or point at) a
+// block; c_at(b, m, n) is C's element; bias_at(b, m, n) the bias of the
+// block starting there (row bias: per row; column bias: whole panels).
+template <class GetA, class GetB, class CAt, class BiasAt>
+void GemmTask(const Blocking& blk, int64_t nr, int64_t K, int64_t b, int64_t m0, int64_t m1,
+              int64_t n0, int64_t n1, const GetA& get_a, const GetB& get_b, const CAt& c_at,
+              int64_t ldc, const BiasAt& bias_at, bool bias_rows) {
+  for (int64_t jc = n0; jc < n1; jc += blk.nc) {
+    const int64_t nc = std::min(blk.nc, n1 - jc);
+    for (int64_t pc = 0; pc < K; pc += blk.kc) {
+      const int64_t kc = std::min(blk.kc, K - pc);
+      const Packed bb = get_b(b, pc, kc, jc, nc);
+      for (int64_t ic = m0; ic < m1; ic += blk.mc) {
+        const int64_t mc = std::min(blk.mc, m1 - ic);
+        const Packed aa = get_a(b, ic, mc, pc, kc);
+        const int64_t tiles = DivCeil(mc, kMR);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int64_t cols = std::min(nr, nc - jr);
+          TileOps ops;
+          if (pc == 0) {
+            ops.bias = bias_at(b, ic, jc + jr);
+            ops.bias_rows = bias_rows;
+          } else {
+            ops.accumulate = true;
+          }
+          GetGemmPanel(cols)(aa.p, aa.stride, tiles, mc - (tiles - 1) * kMR,
+                             bb.p + (jr / nr) * bb.stride, kc, nr, c_at(b, ic, jc + jr), ldc,
+                             cols, ops);
+        }
+      }
+    }
+  }
+}
+
+// Tasks over batches x M x N in whole tiles (about four per thread), run by
+// one OpenMP loop; per-thread workspace from ws.
+struct TaskGrid {
+  int64_t m_chunk, m_tasks, n_chunk, n_tasks, tasks;
+};
+TaskGrid MakeGrid(int64_t batches, int64_t M, int64_t N, int64_t um, int64_t un, int want) {
+  TaskGrid s;
+  const int64_t units_m = DivCeil(M, um), units_n = DivCeil(N, un);
+  const int64_t target = want > 1 ? 4 * static_cast<int64_t>(want) : 1;
+  const int64_t pm = std::min(units_m, std::max<int64_t>(1, DivCeil(target, batches)));
+  const int64_t pn = std::min(units_n, std::max<int64_t>(1, DivCeil(target, batches * pm)));
+  s.m_chunk = DivCeil(units_m, pm) * um;
+  s.m_tasks = DivCeil(M, s.m_chunk);
+  s.n_chunk = DivCeil(units_n, pn) * un;
+  s.n_tasks = DivCeil(N, s.n_chunk);
+  s.tasks = batches * s.m_tasks * s.n_tasks;
+  return s;
+}
+
+template <class Body>
+void RunTasks(const TaskGrid& s, int threads, const Body& body) {
+  if (threads <= 1) {
+    for (int64_t t = 0; t < s.tasks; ++t) body(t, 0);
+    return;
+  }
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+#endif
+  for (int64_t t = 0; t < s.tasks; ++t) body(t, ThreadIndex());
+}
+
+Status OutOfMemory(const char* what) {
+  return Status(StatusCode::kOutOfMemory, what,
+                std::string("convkit: could not allocate the ") + what);
+}
+
+// Backward data. NHWC: rows are input pixels, columns the group's input
+// channels, k = t * Ng + o. NCHW: per (image, group), rows the group's
+// input channels, columns the image's pixels, k = o * taps + t.
+Status BackwardData(const BackwardJob& job) {
+  const ConvGeometry& g = job.geo;
+  const TileShape tile = GetTileShape();
+  const int64_t nr = tile.nr;
+  const int64_t K = g.taps * g.ng;
+  const Blocking blk = PackedBlockingForK(K, tile);
+  const int64_t HW = g.h * g.w, OHW = g.oh * g.ow;
+  const bool nchw = g.nchw;
+  const int64_t batches = nchw ? g.n * g.groups : g.groups;
+  const int64_t M = nchw ? g.cg : g.n * HW;
+  const int64_t N = nchw ? HW : g.cg;
+  const double flops = 2.0 * static_cast<double>(g.n * HW) * static_cast<double>(g.cin) *
+                       static_cast<double>(K);
+  const int want = ResolveThreads(job.threads, INT64_MAX, flops);
+  const TaskGrid split = MakeGrid(batches, M, N, kMR, nr, want);
+  const int threads = ResolveThreads(job.threads, split.tasks, flops);
+
+  // The transposed weights, packed once: NHWC as NR-column panels over
+  // input channels (K rows each); NCHW as MR-row panels over input channels.
+  const int64_t kp = RoundUp(K, kKU);
+  const int64_t w_panels = nchw ? DivCeil(g.cg, kMR) : DivCeil(g.cg, nr);
+  const int64_t w_floats = g.groups * w_panels * (nchw ? kp * kMR : K * nr);
+  const int64_t bias_floats = nchw ? 0 : g.groups * w_panels * nr;
+  // Per thread: a packed A block, a packed B block, a row buffer.
+  const int64_t mcp = RoundUp(std::min(blk.mc, RoundUp(M, kMR)), kMR);
+  const int64_t ncp = RoundUp(std::min(blk.nc, RoundUp(N, nr)), nr);
+  const int64_t kcp = RoundUp(std::min(blk.kc, K), kKU);
+  const int64_t per_thread = RoundUp(mcp * kcp + kcp * ncp + std::max(kcp, ncp) + 16, 16);
+  AlignedFloats wt = AllocateFloats(static_cast<size_t>(w_floats));
+  AlignedFloats bias_p = AllocateFloats(static_cast<size_t>(std::max<int64_t>(bias_floats, 1)));
+  AlignedFloats ws = AllocateFloats(static_cast<size_t>(per_thread * threads));
+  if (!wt || !bias_p || !ws) return OutOfMemory("backward data buffers");
+  const float* w = job.weights;  // HWIO: w[(t * Cg + ci) * Cout + o]
+  std::fill(wt.get(), wt.get() + w_floats, 0.0f);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    for (int64_t ci = 0; ci < g.cg; ++ci) {
+      for (int64_t t = 0; t < g.taps; ++t) {
+        for (int64_t o = 0; o < g.ng; ++o) {
+          const float v = w[(t * g.cg + ci) * g.cout + grp * g.ng + o];
+          if (nchw) {  // A[ci][k], k = o * taps + t
+            const int64_t k = o * g.taps + t;
+            wt[(grp * w_panels + ci / kMR) * kp * kMR + (k / kKU) * kMR * kKU +
+               (ci % kMR) * kKU + k % kKU] = v;
+          } else {  // B[k][ci], k = t * Ng + o
+            const int64_t k = t * g.ng + o;
+            wt[((grp * w_panels + ci / nr) * K + k) * nr + ci % nr] = v;
+          }
+        }
+      }
+    }
+  }
+  if (!nchw) {
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      for (int64_t j = 0; j < w_panels * nr; ++j) {
+        bias_p[grp * w_panels * nr + j] =
+            job.bias != nullptr && j < g.cg ? job.bias[grp * g.cg + j] : 0.0f;
+      }
+    }
+  }
+
+  // The output pixel that tap (kh, kw) of input pixel (ih, iw) comes from:
+  // false if none (between strides, or outside the output).
+  auto source = [&g](int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t* oh,
+                     int64_t* ow) {
+    const int64_t y = ih + g.pt - kh * g.dh, x = iw + g.pl - kw * g.dw;
+    if (y < 0 || x < 0 || y % g.sh != 0 || x % g.sw != 0) return false;
+    *oh = y / g.sh;
+    *ow = x / g.sw;
+    return *oh < g.oh && *ow < g.ow;
+  };
+
+  RunTasks(split, threads, [&](int64_t task, int thread) {
+    float* a_ws = ws.get() + thread * per_thread;
+    float* b_ws = a_ws + mcp * kcp;
+    float* tmp = b_ws + kcp * ncp;
+    const int64_t ni = task % split.n_tasks, rest = task / split.n_tasks;
+    const int64_t mi = rest % split.m_tasks, b = rest / split.m_tasks;
+    const int64_t m0 = mi * split.m_chunk, m1 = std::min(M, m0 + split.m_chunk);
+    const int64_t n0 = ni * split.n_chunk, n1 = std::min(N, n0 + split.n_chunk);
+    if (!nchw) {
+      const int64_t grp = b;
+      // A[(n, ih, iw)][t * Ng + o] = dY at the source pixel, channel g*Ng+o.
+      auto a_row = [&](int64_t m, int64_t k0, int64_t kc, float* out) {
+        const int64_t n = m / HW, ih = m % HW / g.w, iw = m % g.w;
+        int64_t p = 0, t = k0 / g.ng, o = k0 % g.ng;
+        while (p < kc) {
+          const int64_t len = std::min(g.ng - o, kc - p);
+          int64_t oh, ow;
+          if (source(ih, iw, t / g.kw, t % g.kw, &oh, &ow)) {
+            std::memcpy(out + p, job.dy + ((n * g.oh + oh) * g.ow + ow) * g.cout + grp * g.ng + o,
+                        static_cast<size_t>(len) * sizeof(float));
+          } else {
+            std::fill(out + p, out + p + len, 0.0f);
+          }
+          p += len;
+          o = 0;
+          ++t;
+        }
+      };
+      auto get_a = [&](int64_t, int64_t ic, int64_t mc, int64_t pc, int64_t kc) {
+        PackABlock(ic, mc, pc, kc, a_row, tmp, a_ws);
+        return Packed{a_ws, RoundUp(kc, kKU) * kMR};
+      };
+      auto get_b = [&](int64_t, int64_t pc, int64_t, int64_t jc, int64_t) {
+        return Packed{wt.get() + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr};
+      };
+      auto c_at = [&](int64_t, int64_t m, int64_t j) { return job.dx + m * g.cin + grp * g.cg + j; };
+      auto bias_at = [&](int64_t, int64_t, int64_t j) -> const float* {
+        return job.bias != nullptr ? bias_p.get() + grp * w_panels * nr + j : nullptr;
+      };
+      GemmTask(blk, nr, K, b, m0, m1, n0, n1, get_a, get_b, c_at, g.cin, bias_at, false);
+    } else {
+      const int64_t n = b / g.groups, grp = b % g.groups;
+      // B[o * taps + t][pixel (ih, iw)] = dY[n][g*Ng+o][oh][ow] at the source.
+      auto b_row = [&](int64_t k, int64_t j0, int64_t nc, float* out) {
+        const int64_t o = k / g.taps, t = k % g.taps, kh = t / g.kw, kw = t % g.kw;
+        const float* plane = job.dy + (n * g.cout + grp * g.ng + o) * OHW;
+        int64_t ih = j0 / g.w, iw = j0 % g.w;
+        for (int64_t j = 0; j < nc; ++j) {
+          int64_t oh, ow;
+          out[j] = source(ih, iw, kh, kw, &oh, &ow) ? plane[oh * g.ow + ow] : 0.0f;
+          if (++iw == g.w) {
+            iw = 0;
+            ++ih;
+          }
+        }
+      };
+      auto get_a = [&](int64_t, int64_t ic, int64_t, int64_t pc, int64_t) {
+        return Packed{wt.get() + (grp * w_panels + ic / kMR) * kp * kMR + pc * kMR, kp * kMR};
+      };
+      auto get_b = [&](int64_t, int64_t pc, int64_t kc, int64_t jc, int64_t nc) {
+        PackBBlock(pc, kc, jc, nc, nr, b_row, tmp, b_ws);
+        return Packed{b_ws, kc * nr};
+      };
+      auto c_at = [&](int64_t, int64_t ci, int64_t j) {
+        return job.dx + (n * g.cin + grp * g.cg + ci) * HW + j;
+      };
+      auto bias_at = [&](int64_t, int64_t ci, int64_t) -> const float* {
+        return job.bias != nullptr ? job.bias + grp * g.cg + ci : nullptr;
+      };
+      GemmTask(blk, nr, K, b, m0, m1, n0, n1, get_a, get_b, c_at, HW, bias_at, true);
+    }
+  });
+  return Status();
+}
+
+// Backward weights: rows k = t * Cg + ci (HWIO's), columns the group's
+// output channels, reduction over the N * OH * OW output pixels.
+Status BackwardWeights(const BackwardJob& job) {
+  const ConvGeometry& g = job.geo;
+  const TileShape tile = GetTileShape();
+  const int64_t nr = tile.nr;
+  const int64_t P = g.n * g.oh * g.ow;  // the reduction
+  const int64_t M = g.taps * g.cg, N = g.ng;
+  const Blocking blk = PackedBlockingForK(P, tile);
+  const int64_t OHW = g.oh * g.ow;
+  const double flops = 2.0 * static_cast<double>(P) * static_cast<double>(M) *
+                       static_cast<double>(g.cout);
+  const int want = ResolveThreads(job.threads, INT64_MAX, flops);
+  const TaskGrid split = MakeGrid(g.groups, M, N, kMR, nr, want);
+  const int threads = ResolveThreads(job.threads, split.tasks, flops);
+  const int64_t mcp = RoundUp(std::min(blk.mc, RoundUp(M, kMR)), kMR);
+  const int64_t ncp = RoundUp(std::min(blk.nc, RoundUp(N, nr)), nr);
+  const int64_t kcp = RoundUp(std::min(blk.kc, P), kKU);
+  const int64_t per_thread = RoundUp(mcp * kcp + kcp * ncp + std::max(kcp, ncp) + 16, 16);
+  AlignedFloats ws = AllocateFloats(static_cast<size_t>(per_thread * threads));
+  if (!ws) return OutOfMemory("backward weights buffers");
+  // Element strides of the activations: next channel, next input column.
+  const int64_t x_c = g.nchw ? g.h * g.w : 1;
+  const int64_t y_c = g.nchw ? OHW : 1;
+
+  RunTasks(split, threads, [&](int64_t task, int thread) {
+    float* a_ws = ws.get() + thread * per_thread;
+    float* b_ws = a_ws + mcp * kcp;
+    float* tmp = b_ws + kcp * ncp;
+    const int64_t ni = task % split.n_tasks, rest = task / split.n_tasks;
+    const int64_t mi = rest % split.m_tasks, grp = rest / split.m_tasks;
+    const int64_t m0 = mi * split.m_chunk, m1 = std::min(M, m0 + split.m_chunk);
+    const int64_t n0 = ni * split.n_chunk, n1 = std::min(N, n0 + split.n_chunk);
+    // A[t * Cg + ci][p] = x at output pixel p's tap t, channel g*Cg + ci.
+    auto a_row = [&](int64_t k, int64_t p0, int64_t kc, float* out) {
+      const int64_t t = k / g.cg, ci = k % g.cg, kh = t / g.kw, kw = t % g.kw;
+      int64_t n = p0 / OHW, oh = p0 % OHW / g.ow, ow = p0 % g.ow;
+      for (int64_t p = 0; p < kc; ++p) {
+        const int64_t ih = oh * g.sh + kh * g.dh - g.pt, iw = ow * g.sw + kw * g.dw - g.pl;
+        const bool in = ih >= 0 && ih < g.h && iw >= 0 && iw < g.w;
+        const int64_t pix = (n * g.h + ih) * g.w + iw;  // NHWC pixel index
+        const int64_t c = grp * g.cg + ci;
+        out[p] = !in ? 0.0f
+                     : job.x[g.nchw ? ((n * g.cin + c) * g.h + ih) * g.w + iw : pix * g.cin + c];
+        if (++ow == g.ow) {
+          ow = 0;
+          if (++oh == g.oh) {
+            oh = 0;
+            ++n;
+          }
+        }
+      }
+      (void)x_c;
+    };
+    // B[p][o] = dY at output pixel p, channel g*Ng + o.
+    auto b_row = [&](int64_t p, int64_t o0, int64_t nc, float* out) {
+      const int64_t n = p / OHW, q = p % OHW;
+      const int64_t c0 = grp * g.ng + o0;
+      const float* src =
+          g.nchw ? job.dy + (n * g.cout + c0) * OHW + q : job.dy + (n * OHW + q) * g.cout + c0;
+      for (int64_t j = 0; j < nc; ++j) out[j] = src[j * y_c];
+    };
+    auto get_a = [&](int64_t, int64_t ic, int64_t mc, int64_t pc, int64_t kc) {
+      PackABlock(ic, mc, pc, kc, a_row, tmp, a_ws);
+      return Packed{a_ws, RoundUp(kc, kKU) * kMR};
+    };
+    auto get_b = [&](int64_t, int64_t pc, int64_t kc, int64_t jc, int64_t nc) {
+      PackBBlock(pc, kc, jc, nc, nr, b_row, tmp, b_ws);
+      return Packed{b_ws, kc * nr};
+    };
+    auto c_at = [&](int64_t, int64_t k, int64_t o) { return job.dw + k * g.cout + grp * g.ng + o; };
+    auto no_bias = [](int64_t, int64_t, int64_t) -> const float* { return nullptr; };
+    GemmTask(blk, nr, P, grp, m0, m1, n0, n1, get_a, get_b, c_at, g.cout, no_bias, false);
+  });
+  return Status();
+}
+
+}  // namespace
+
+Status RunBackwardForTarget(const BackwardJob& job) {
+  return job.pass == BackwardPass::kData ? BackwardData(job) : BackwardWeights(job);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace convkit
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "lib/dispatch/targets.h"
+
+namespace convkit {
+
+HWY_EXPORT(RunBackwardForTarget);
+
+Status RunBackward(const BackwardJob& job, int64_t target) {
+  return CONVKIT_DISPATCH(RunBackwardForTarget, target)(job);
+}
+
+}  // namespace convkit
+#endif  // HWY_ONCE

@@ -1,0 +1,50 @@
+// The backward passes as GEMMs (no SIMD here; the kernels are in
+// backward.cc, compiled per target). Per group g (and, for NCHW backward
+// data, per image), with K the reduction:
+//
+//   data, NHWC:   dX[pixels x Cg]   = A[pixels x (t, o)]  * Wt[(t, o) x Cg]
+//                 A[(n, ih, iw)][(t, o)] = dY[n][oh][ow][g*Ng + o] where the
+//                 forward conv maps (oh, ow, tap t) to (ih, iw), else 0
+//   data, NCHW:   dX[n][Cg x pixels] = Wt[Cg x (o, t)]     * B[(o, t) x pixels]
+//   weights:      dW[(t, ci) x Ng]  = A[(t, ci) x P]      * dY[P x Ng],
+//                 P = N * OH * OW output pixels, A the transposed im2col
+//
+// so the reduction is never split across threads (tasks split the outputs'
+// rows and columns only) and every output gets its products in ascending
+// k, whatever the thread count: results are bit-identical for any count.
+// The weights' side is packed once per call (Wt: transposed weights), the
+// activations' side per KC x NC / MC x KC cache block, by row-at-a-time
+// gathers that follow the descriptor's layouts.
+#ifndef CONVKIT_LIB_CONV_BACKWARD_H_
+#define CONVKIT_LIB_CONV_BACKWARD_H_
+
+#include <cstdint>
+
+#include "convkit/convkit.h"
+#include "lib/common/geometry.h"
+
+namespace convkit {
+
+enum class BackwardPass { kData, kWeights };
+
+struct BackwardJob {
+  BackwardPass pass = BackwardPass::kData;
+  ConvGeometry geo;
+  // kData: dy, weights (HWIO), bias (per input channel, or null) -> dx.
+  // kWeights: x, dy -> dw (HWIO). dbias is computed by the caller.
+  const float* x = nullptr;
+  const float* dy = nullptr;
+  const float* weights = nullptr;
+  const float* bias = nullptr;
+  float* dx = nullptr;
+  float* dw = nullptr;
+  int threads = 0;  // Options::threads
+};
+
+// Runs a job on the given Highway target; kOutOfMemory if its buffers
+// cannot be allocated (nothing written then).
+Status RunBackward(const BackwardJob& job, int64_t target);
+
+}  // namespace convkit
+
+#endif  // CONVKIT_LIB_CONV_BACKWARD_H_

@@ -1,0 +1,277 @@
+// The public backward passes and the transposed convolution: validate,
+// convert OIHW weights, run the per-target GEMMs of backward.h. Everything
+// that can fail is checked before the first write to an output.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <tuple>
+
+#include "convkit/convkit.h"
+#include "lib/common/aligned.h"
+#include "lib/common/geometry.h"
+#include "lib/conv/backward.h"
+#include "lib/conv/plan.h"
+#include "lib/dispatch/targets.h"
+#include "lib/pack/panels.h"
+
+namespace convkit {
+namespace {
+
+Status Invalid(const std::string& field, const std::string& why) {
+  return Status(StatusCode::kInvalidArgument, field, "convkit: " + field + " " + why);
+}
+
+int64_t Bytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(float)); }
+
+bool Overlaps(const void* a, int64_t na, const void* b, int64_t nb) {
+  if (a == nullptr || b == nullptr || na <= 0 || nb <= 0) return false;
+  const uintptr_t pa = reinterpret_cast<uintptr_t>(a);
+  const uintptr_t pb = reinterpret_cast<uintptr_t>(b);
+  return pa < pb + static_cast<uintptr_t>(nb) && pb < pa + static_cast<uintptr_t>(na);
+}
+
+// What every backward call checks first: the descriptor, the options, no
+// post-ops; returns the target.
+Status CheckBackward(const Conv2dDesc& desc, const Options& options, int64_t* target) {
+  Status s = Validate(desc);
+  if (!s.ok()) return s;
+  if (!(s = CheckThreads(options.threads)).ok()) return s;
+  if (options.algorithm != Algorithm::kAuto) {
+    return Status(StatusCode::kUnsupported, "algorithm",
+                  "convkit: algorithm: the backward passes have one algorithm; use kAuto");
+  }
+  if (desc.has_sum) {
+    return Status(StatusCode::kUnsupported, "has_sum",
+                  "convkit: has_sum: post-ops have no backward pass here (apply their "
+                  "derivative to dy first)");
+  }
+  if (desc.output_min > -std::numeric_limits<float>::infinity()) {
+    return Status(StatusCode::kUnsupported, "output_min",
+                  "convkit: output_min: post-ops have no backward pass here (apply their "
+                  "derivative to dy first)");
+  }
+  if (desc.output_max < std::numeric_limits<float>::infinity()) {
+    return Status(StatusCode::kUnsupported, "output_max",
+                  "convkit: output_max: post-ops have no backward pass here (apply their "
+                  "derivative to dy first)");
+  }
+  return dispatch::SelectTarget(options.max_target, target);
+}
+
+// dx for dy: the shared body of Conv2dBackwardData and ConvTranspose2d
+// (bias: per input channel of desc, or null).
+Status BackwardDataImpl(const Conv2dDesc& desc, const float* dy, const float* weights,
+                        const float* bias, float* dx, const Options& options,
+                        const char* dy_name, const char* dx_name) {
+  int64_t target = 0;
+  Status s = CheckBackward(desc, options, &target);
+  if (!s.ok()) return s;
+  if (desc.batch == 0) return Status();
+  if (dy == nullptr) return Invalid(dy_name, "is null");
+  if (weights == nullptr) return Invalid("weights", "is null");
+  if (dx == nullptr) return Invalid(dx_name, "is null");
+  const TensorSizes sz = Sizes(desc);
+  const int64_t dx_bytes = Bytes(sz.input);
+  if (Overlaps(dx, dx_bytes, dy, Bytes(sz.output))) {
+    return Invalid(dx_name, std::string("overlaps ") + dy_name);
+  }
+  if (Overlaps(dx, dx_bytes, weights, Bytes(sz.weights))) {
+    return Invalid(dx_name, "overlaps the weights");
+  }
+  if (Overlaps(dx, dx_bytes, bias, Bytes(desc.in_channels))) {
+    return Invalid(dx_name, "overlaps the bias");
+  }
+  BackwardJob job;
+  job.pass = BackwardPass::kData;
+  job.geo = MakeGeometry(desc);
+  job.dy = dy;
+  job.bias = bias;
+  job.dx = dx;
+  job.threads = options.threads;
+  AlignedFloats hwio;
+  if (desc.weights_layout == WeightsLayout::kOihw) {
+    hwio = AllocateFloats(static_cast<size_t>(sz.weights));
+    if (!hwio) {
+      return Status(StatusCode::kOutOfMemory, "weights",
+                    "convkit: could not allocate the weights converted from OIHW");
+    }
+    OihwToHwio(job.geo, weights, hwio.get());
+    weights = hwio.get();
+  }
+  job.weights = weights;
+  return RunBackward(job, target);
+}
+
+}  // namespace
+
+Status Conv2dBackwardData(const Conv2dDesc& desc, const float* dy, const float* weights,
+                          float* dx, const Options& options) {
+  return BackwardDataImpl(desc, dy, weights, nullptr, dx, options, "dy", "dx");
+}
+
+Status Conv2dBackwardWeights(const Conv2dDesc& desc, const float* x, const float* dy,
+                             float* dw, float* dbias, const Options& options) {
+  int64_t target = 0;
+  Status s = CheckBackward(desc, options, &target);
+  if (!s.ok()) return s;
+  if (dw == nullptr) return Invalid("dw", "is null");
+  if (desc.has_bias && dbias == nullptr) return Invalid("dbias", "is null but has_bias is true");
+  if (!desc.has_bias && dbias != nullptr) {
+    return Invalid("dbias", "is given but has_bias is false");
+  }
+  const TensorSizes sz = Sizes(desc);
+  if (desc.batch > 0) {
+    if (x == nullptr) return Invalid("x", "is null");
+    if (dy == nullptr) return Invalid("dy", "is null");
+  }
+  const int64_t dw_bytes = Bytes(sz.weights), db_bytes = Bytes(sz.bias);
+  for (const auto& [p, n, name] : {std::tuple<const float*, int64_t, const char*>{
+                                        x, Bytes(sz.input), "x"},
+                                    {dy, Bytes(sz.output), "dy"}}) {
+    if (Overlaps(dw, dw_bytes, p, n)) return Invalid("dw", std::string("overlaps ") + name);
+    if (Overlaps(dbias, db_bytes, p, n)) return Invalid("dbias", std::string("overlaps ") + name);
+  }
+  if (Overlaps(dw, dw_bytes, dbias, db_bytes)) return Invalid("dbias", "overlaps dw");
+  const ConvGeometry g = MakeGeometry(desc);
+  AlignedFloats hwio;
+  float* out = dw;
+  if (desc.weights_layout == WeightsLayout::kOihw) {
+    hwio = AllocateFloats(static_cast<size_t>(sz.weights));
+    if (!hwio) {
+      return Status(StatusCode::kOutOfMemory, "dw",
+                    "convkit: could not allocate dw's HWIO staging buffer");
+    }
+    out = hwio.get();
+  }
+  if (desc.batch == 0) {
+    std::fill(out, out + sz.weights, 0.0f);
+  } else {
+    BackwardJob job;
+    job.pass = BackwardPass::kWeights;
+    job.geo = g;
+    job.x = x;
+    job.dy = dy;
+    job.dw = out;
+    job.threads = options.threads;
+    if (!(s = RunBackward(job, target)).ok()) return s;
+  }
+  if (out != dw) HwioToOihw(g, out, dw);
+  if (dbias != nullptr) {
+    // Per channel, images and pixels in ascending order (any thread count
+    // gives these bits; this pass is a small part of the work).
+    std::fill(dbias, dbias + g.cout, 0.0f);
+    const int64_t pixels = g.oh * g.ow;
+    for (int64_t n = 0; n < g.n; ++n) {
+      if (g.nchw) {
+        for (int64_t o = 0; o < g.cout; ++o) {
+          const float* plane = dy + (n * g.cout + o) * pixels;
+          float acc = dbias[o];
+          for (int64_t q = 0; q < pixels; ++q) acc += plane[q];
+          dbias[o] = acc;
+        }
+      } else {
+        for (int64_t q = 0; q < pixels; ++q) {
+          const float* row = dy + (n * pixels + q) * g.cout;
+          for (int64_t o = 0; o < g.cout; ++o) dbias[o] += row[o];
+        }
+      }
+    }
+  }
+  return Status();
+}
+
+Status TransposedAsConv(const ConvTranspose2dDesc& t, Conv2dDesc* conv) {
+  if (conv == nullptr) return Invalid("conv", "is null");
+  struct Field {
+    const char* name;
+    int64_t value, min;
+  };
+  for (const Field& f : {Field{"batch", t.batch, 0}, Field{"in_h", t.in_h, 1},
+                         Field{"in_w", t.in_w, 1}, Field{"in_channels", t.in_channels, 1},
+                         Field{"out_channels", t.out_channels, 1},
+                         Field{"kernel_h", t.kernel_h, 1}, Field{"kernel_w", t.kernel_w, 1},
+                         Field{"stride_h", t.stride_h, 1}, Field{"stride_w", t.stride_w, 1},
+                         Field{"pad_top", t.pad_top, 0}, Field{"pad_bottom", t.pad_bottom, 0},
+                         Field{"pad_left", t.pad_left, 0}, Field{"pad_right", t.pad_right, 0},
+                         Field{"output_pad_h", t.output_pad_h, 0},
+                         Field{"output_pad_w", t.output_pad_w, 0},
+                         Field{"dilation_h", t.dilation_h, 1},
+                         Field{"dilation_w", t.dilation_w, 1}, Field{"groups", t.groups, 1}}) {
+    if (f.value < f.min) {
+      return Invalid(f.name, "= " + std::to_string(f.value) + ": must be >= " +
+                                 std::to_string(f.min));
+    }
+  }
+  if (t.output_pad_h >= std::max(t.stride_h, t.dilation_h)) {
+    return Invalid("output_pad_h", "= " + std::to_string(t.output_pad_h) +
+                                       ": must be smaller than stride_h or dilation_h");
+  }
+  if (t.output_pad_w >= std::max(t.stride_w, t.dilation_w)) {
+    return Invalid("output_pad_w", "= " + std::to_string(t.output_pad_w) +
+                                       ": must be smaller than stride_w or dilation_w");
+  }
+  // out = (in - 1) * s - pads + d * (k - 1) + output_pad + 1, in 64-bit
+  // with overflow checks (the forward descriptor then validates the rest).
+  auto extent = [](int64_t in, int64_t s, int64_t pa, int64_t pb, int64_t d, int64_t k,
+                   int64_t op, int64_t* out) {
+    int64_t a, b;
+    if (__builtin_mul_overflow(in - 1, s, &a) || __builtin_mul_overflow(d, k - 1, &b) ||
+        __builtin_add_overflow(a, b, &a) || __builtin_add_overflow(a, op + 1, &a)) {
+      return false;
+    }
+    *out = a - pa - pb;
+    return true;
+  };
+  Conv2dDesc c;
+  if (!extent(t.in_h, t.stride_h, t.pad_top, t.pad_bottom, t.dilation_h, t.kernel_h,
+              t.output_pad_h, &c.in_h)) {
+    return Invalid("stride_h", "= " + std::to_string(t.stride_h) +
+                                   ": the output height overflows 64-bit");
+  }
+  if (!extent(t.in_w, t.stride_w, t.pad_left, t.pad_right, t.dilation_w, t.kernel_w,
+              t.output_pad_w, &c.in_w)) {
+    return Invalid("stride_w", "= " + std::to_string(t.stride_w) +
+                                   ": the output width overflows 64-bit");
+  }
+  if (c.in_h < 1) return Invalid("pad_top", "(with pad_bottom) leaves no output rows");
+  if (c.in_w < 1) return Invalid("pad_left", "(with pad_right) leaves no output columns");
+  c.batch = t.batch;
+  c.in_channels = t.out_channels;
+  c.out_channels = t.in_channels;
+  c.kernel_h = t.kernel_h;
+  c.kernel_w = t.kernel_w;
+  c.stride_h = t.stride_h;
+  c.stride_w = t.stride_w;
+  c.pad_top = t.pad_top;
+  c.pad_bottom = t.pad_bottom;
+  c.pad_left = t.pad_left;
+  c.pad_right = t.pad_right;
+  c.dilation_h = t.dilation_h;
+  c.dilation_w = t.dilation_w;
+  c.groups = t.groups;
+  c.layout = t.layout;
+  c.weights_layout = t.weights_layout;
+  Status s = Validate(c);
+  if (!s.ok()) return s;
+  int64_t oh = 0, ow = 0;
+  if (!(s = OutputShape(c, &oh, &ow)).ok()) return s;
+  if (oh != t.in_h || ow != t.in_w) {  // cannot happen with output_pad < stride
+    return Invalid("output_pad_h", "gives an output that does not map back to the input");
+  }
+  *conv = c;
+  return Status();
+}
+
+Status ConvTranspose2d(const ConvTranspose2dDesc& t, const float* x, const float* weights,
+                       const float* bias, float* y, const Options& options) {
+  Conv2dDesc c;
+  Status s = TransposedAsConv(t, &c);
+  if (!s.ok()) return s;
+  if (t.has_bias && bias == nullptr) return Invalid("bias", "is null but has_bias is true");
+  if (!t.has_bias && bias != nullptr) return Invalid("bias", "is given but has_bias is false");
+  return BackwardDataImpl(c, x, weights, bias, y, options, "x", "y");
+}
+
+}  // namespace convkit
