@@ -21,6 +21,21 @@ class ConvkitImpl : public Impl {
 
   bool Prepare(const ShapeData& data, const RunConfig& config, std::string* why) override {
     data_ = &data;
+    pass_ = config.pass;
+    if (pass_ != Pass::kFwd) {
+      if (algorithm_ != Algorithm::kAuto) {
+        *why = "the backward passes have one algorithm (convkit)";
+        return false;
+      }
+      options_ = Options();
+      options_.max_target = config.target;
+      const TensorSizes sz = Sizes(data.desc);
+      output_.assign(static_cast<size_t>(pass_ == Pass::kBwdData ? sz.input : sz.weights), 0.0f);
+      dbias_.assign(static_cast<size_t>(sz.bias), 0.0f);
+      workspace_.clear();
+      op_.reset();
+      return true;
+    }
     Options options;
     options.algorithm = algorithm_;
     options.max_target = config.target;
@@ -45,9 +60,18 @@ class ConvkitImpl : public Impl {
   }
 
   void Run() override {
-    // Prepare validated everything Forward checks: a failure here is a bug.
-    const Status s =
-        op_->Forward(data_->input.data(), output_.data(), workspace_.data(), workspace_.size());
+    // Prepare validated everything these check: a failure here is a bug.
+    Status s;
+    if (pass_ == Pass::kBwdData) {
+      s = Conv2dBackwardData(data_->desc, data_->dy.data(), data_->weights.data(),
+                             output_.data(), options_);
+    } else if (pass_ == Pass::kBwdWeights) {
+      s = Conv2dBackwardWeights(data_->desc, data_->input.data(), data_->dy.data(),
+                                output_.data(), data_->desc.has_bias ? dbias_.data() : nullptr,
+                                options_);
+    } else {
+      s = op_->Forward(data_->input.data(), output_.data(), workspace_.data(), workspace_.size());
+    }
     if (!s.ok()) {
       std::fprintf(stderr, "convkit-perf: %s: %s\n", name_.c_str(), s.message().c_str());
       std::abort();
@@ -56,6 +80,7 @@ class ConvkitImpl : public Impl {
 
   void Output(std::vector<float>* nhwc) override { nhwc->assign(output_.begin(), output_.end()); }
   std::string detail() const override {
+    if (pass_ != Pass::kFwd) return std::string(PassName(pass_)) + " packed GEMM";
     return op_ ? op_->info().algorithm + " " + op_->info().kernel : "";
   }
   std::string target() const override { return op_ ? op_->info().target : ""; }
@@ -64,6 +89,9 @@ class ConvkitImpl : public Impl {
  private:
   Algorithm algorithm_;
   std::string name_;
+  Pass pass_ = Pass::kFwd;
+  Options options_;
+  Floats dbias_;
   const ShapeData* data_ = nullptr;
   std::unique_ptr<Conv2d> op_;
   std::vector<char, AlignedAllocator<char>> workspace_;
@@ -71,6 +99,17 @@ class ConvkitImpl : public Impl {
 };
 
 }  // namespace
+
+const char* PassName(Pass pass) {
+  switch (pass) {
+    case Pass::kBwdData:
+      return "bwd_data";
+    case Pass::kBwdWeights:
+      return "bwd_weights";
+    default:
+      return "fwd";
+  }
+}
 
 std::unique_ptr<Impl> MakeConvkit(Algorithm algorithm) {
   const std::string name = algorithm == Algorithm::kAuto

@@ -35,12 +35,18 @@ struct AlignedAllocator {
 using Floats = std::vector<float, AlignedAllocator<float>>;
 
 // One shape's tensors in convkit's layouts (NHWC input, HWIO weights).
+// What is timed (--pass): the forward convolution, or one backward pass.
+enum class Pass { kFwd, kBwdData, kBwdWeights };
+const char* PassName(Pass pass);
+
 struct ShapeData {
   Conv2dDesc desc;
   Floats input, weights, bias;  // bias empty if !desc.has_bias
   // With the sum post-op, the output's contents before the (checked) first
   // run; empty otherwise. Implementations start their output from it.
   Floats prev;
+  // Backward passes: d(loss)/dy (output-sized); empty for the forward pass.
+  Floats dy;
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
   const float* prev_or_null() const { return prev.empty() ? nullptr : prev.data(); }
 };
@@ -48,6 +54,7 @@ struct ShapeData {
 struct RunConfig {
   int threads = 1;
   std::string target;  // --target ("" = best)
+  Pass pass = Pass::kFwd;
 };
 
 class Impl {
@@ -60,7 +67,8 @@ class Impl {
   virtual bool Prepare(const ShapeData& data, const RunConfig& config,
                        std::string* why) = 0;
   virtual void Run() = 0;
-  // The output in NHWC (after Run).
+  // The result (after Run) in the descriptor's layouts: the output, or for
+  // backward data dx, for backward weights dw.
   virtual void Output(std::vector<float>* nhwc) = 0;
   // What actually runs (kernel id, oneDNN's implementation name...).
   virtual std::string detail() const { return ""; }
@@ -75,7 +83,7 @@ std::unique_ptr<Impl> MakeNaive();
 
 // Comparators, compiled only when found (perf/meson.build); the factories
 // return null otherwise. Version strings name the library and its source.
-std::unique_ptr<Impl> MakeOnednn(bool blocked);
+std::unique_ptr<Impl> MakeOnednn(bool blocked, Pass pass);
 std::string OnednnVersion();  // "" when not built
 // Restricts oneDNN to the ISA matching a Highway target name; returns a note
 // when there is no exact match ("" when exact or not built).

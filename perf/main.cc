@@ -26,6 +26,7 @@
 #include "lib/conv/plan.h"
 #include "lib/conv/spec_file.h"
 #include "lib/dispatch/targets.h"
+#include "lib/ref/backward_ref.h"
 #include "lib/ref/check.h"
 #include "perf/impl.h"
 #include "perf/peak.h"
@@ -63,6 +64,10 @@ const char kUsage[] =
     "  --target T        restrict convkit's dispatch to T or below (AVX3, AVX2, SSE4,\n"
     "                    SSSE3, SCALAR...) and oneDNN to the matching ISA\n"
     "  --algos           also time each convkit algorithm separately (convkit:<algo>)\n"
+    "  --pass P          fwd (default), bwd_data (dx from dy and the weights) or\n"
+    "                    bwd_weights (dw and dbias from x and dy): convkit's\n"
+    "                    backward calls against oneDNN's backward primitives\n"
+    "                    (forward_training hint; XNNPACK and naive sit out)\n"
     "  --layout L        nhwc (default) or nchw: activations in that layout, and\n"
     "                    with nchw the weights in OIHW (PyTorch's pair); oneDNN\n"
     "                    gets the same layouts (its onednn_nhwc row then runs\n"
@@ -111,6 +116,7 @@ struct Args {
   bool algos = false;
   std::string post = "none";  // --post
   bool nchw = false;          // --layout nchw
+  Pass pass = Pass::kFwd;     // --pass
   std::vector<std::string> impls;  // empty: all built
   int sweeps = 1;
   int reps = 10;
@@ -294,6 +300,17 @@ Args ParseArgs(int argc, char** argv) {
       args.drain_ms = ParseNonNegative(a, value(), "milliseconds");
     } else if (a == "--check") {
       args.check = true;
+    } else if (a == "--pass") {
+      const std::string p = value();
+      if (p == "fwd") {
+        args.pass = Pass::kFwd;
+      } else if (p == "bwd_data") {
+        args.pass = Pass::kBwdData;
+      } else if (p == "bwd_weights") {
+        args.pass = Pass::kBwdWeights;
+      } else {
+        Fail("--pass needs fwd, bwd_data or bwd_weights, got \"" + p + "\"");
+      }
     } else if (a == "--layout") {
       const std::string l = value();
       if (l != "nhwc" && l != "nchw") Fail("--layout needs nhwc or nchw, got \"" + l + "\"");
@@ -445,6 +462,11 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
   ShapeData data;
   try {
     data = MakeShapeData(desc, 12345);
+    if (args.pass != Pass::kFwd) {
+      std::mt19937 rng(777);
+      data.dy.resize(static_cast<size_t>(Sizes(desc).output));
+      Fill(&data.dy, &rng);
+    }
   } catch (const std::bad_alloc&) {
     const TensorSizes t = Sizes(desc);
     Fail(shape.name + ": out of memory for its tensors (" +
@@ -456,21 +478,41 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
     if (impl && args.Wants(impl->name())) impls.push_back({std::move(impl), Row(), {}, 0, false});
   };
   add(MakeConvkit(Algorithm::kAuto));
-  if (args.algos && args.Wants("convkit")) {
+  if (args.algos && args.Wants("convkit") && args.pass == Pass::kFwd) {
     for (Algorithm a : ApplicableAlgorithms(desc)) {
       if (a != Algorithm::kNaive) impls.push_back({MakeConvkit(a), Row(), {}, 0, false});
     }
   }
-  add(MakeOnednn(false));
-  add(MakeOnednn(true));
+  add(MakeOnednn(false, args.pass));
+  add(MakeOnednn(true, args.pass));
   add(MakeXnnpack());
   add(MakeNaive());
 
   ref::ReferenceOutputs reference;
-  if (check) {
+  std::vector<double> bwd_value, bwd_abs;  // backward passes: dx or dw
+  int64_t bwd_terms = 0;
+  if (check && args.pass == Pass::kFwd) {
     const Status s = ref::ComputeReference(desc, data.input.data(), data.weights.data(),
                                            data.bias_or_null(), &reference, data.prev_or_null());
     if (!s.ok()) Fail(shape.spec + ": " + s.message());
+  } else if (check) {
+    const TensorSizes sz = Sizes(desc);
+    int64_t oh = 0, ow = 0;
+    if (!OutputShape(desc, &oh, &ow).ok()) Fail(shape.spec + ": bad shape");
+    if (args.pass == Pass::kBwdData) {
+      bwd_value.resize(static_cast<size_t>(sz.input));
+      bwd_abs.resize(bwd_value.size());
+      ref::BackwardData(desc, data.dy.data(), data.weights.data(), nullptr, bwd_value.data(),
+                        bwd_abs.data());
+      bwd_terms = desc.kernel_h * desc.kernel_w * desc.out_channels / desc.groups;
+    } else {
+      bwd_value.resize(static_cast<size_t>(sz.weights));
+      bwd_abs.resize(bwd_value.size());
+      std::vector<double> db(static_cast<size_t>(desc.out_channels)), dba(db.size());
+      ref::BackwardWeights(desc, data.input.data(), data.dy.data(), bwd_value.data(),
+                           bwd_abs.data(), db.data(), dba.data());
+      bwd_terms = desc.batch * oh * ow;
+    }
   }
 
   for (Timed& t : impls) {
@@ -506,7 +548,23 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
     if (check) {
       std::vector<float> out;
       t.impl->Output(&out);
-      const std::string diff = ref::CompareWithReference(desc, reference, out.data(), false);
+      std::string diff;
+      if (args.pass == Pass::kFwd) {
+        diff = ref::CompareWithReference(desc, reference, out.data(), false);
+      } else {
+        int64_t bad = 0;
+        for (size_t i = 0; i < bwd_value.size() && i < out.size(); ++i) {
+          const double tol = ref::Tolerance(bwd_value[i], bwd_abs[i], bwd_terms);
+          if (!(std::fabs(out[i] - bwd_value[i]) <= tol)) {
+            if (bad++ == 0) {
+              diff = "at " + std::to_string(i) + ": got " + std::to_string(out[i]) + " want " +
+                     std::to_string(bwd_value[i]);
+            }
+          }
+        }
+        if (out.size() != bwd_value.size()) diff = "wrong result size";
+        if (bad > 0) diff = std::to_string(bad) + " results wrong, first " + diff;
+      }
       if (!diff.empty()) {
         r.status = "mismatch";
         r.detail += (r.detail.empty() ? "" : "; ") + diff.substr(0, diff.find('\n'));
@@ -585,6 +643,7 @@ int Main(int argc, char** argv) {
   RunConfig config;
   config.threads = args.threads;
   config.target = args.target;
+  config.pass = args.pass;
 #if defined(_OPENMP)
   omp_set_num_threads(args.threads);
 #endif

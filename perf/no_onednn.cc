@@ -4,7 +4,7 @@
 namespace convkit {
 namespace perf {
 
-std::unique_ptr<Impl> MakeOnednn(bool) { return nullptr; }
+std::unique_ptr<Impl> MakeOnednn(bool, Pass) { return nullptr; }
 std::string OnednnVersion() { return ""; }
 std::string OnednnLimitIsa(const std::string&) { return ""; }
 

@@ -196,9 +196,133 @@ class OnednnImpl : public Impl {
   std::unique_ptr<dnnl::stream> stream_;
 };
 
+// The backward passes (--pass bwd_data / bwd_weights): oneDNN's
+// convolution_backward_data / _weights primitives, created from a
+// forward_training hint, on the user's layouts (onednn_nhwc: NHWC or NCHW
+// as the shape says) or on oneDNN's preferred ones (onednn_blocked). Inputs
+// are reordered to the primitive's layouts in Prepare (untimed), results
+// back in Output. oneDNN 3 API only.
+class OnednnBackwardImpl : public Impl {
+ public:
+  OnednnBackwardImpl(bool blocked, Pass pass) : blocked_(blocked), pass_(pass) {}
+  std::string name() const override { return blocked_ ? "onednn_blocked" : "onednn_nhwc"; }
+
+  bool Prepare(const ShapeData& data, const RunConfig& config, std::string* why) override {
+#if DNNL_VERSION_MAJOR >= 3
+    try {
+      SetThreads(config.threads);
+      const Conv2dDesc& d = data.desc;
+      int64_t oh, ow;
+      const Status shape = OutputShape(d, &oh, &ow);
+      if (!shape.ok()) {
+        *why = shape.message();
+        return false;
+      }
+      const int64_t g = d.groups;
+      const memory::dims src_dims = {d.batch, d.in_channels, d.in_h, d.in_w};
+      const memory::dims dst_dims = {d.batch, d.out_channels, oh, ow};
+      const memory::dims wei_dims =
+          g == 1 ? memory::dims{d.out_channels, d.in_channels, d.kernel_h, d.kernel_w}
+                 : memory::dims{g, d.out_channels / g, d.in_channels / g, d.kernel_h,
+                                d.kernel_w};
+      const bool nchw = d.layout == Layout::kNchw;
+      const bool oihw = d.weights_layout == WeightsLayout::kOihw;
+      const tag act = nchw ? tag::nchw : tag::nhwc;
+      const memory::desc user_src(src_dims, dt::f32, act), user_dst(dst_dims, dt::f32, act);
+      const memory::desc user_wei(
+          wei_dims, dt::f32,
+          oihw ? (g == 1 ? tag::oihw : tag::goihw) : (g == 1 ? tag::hwio : tag::hwigo));
+      const memory::desc src_md = blocked_ ? memory::desc(src_dims, dt::f32, tag::any) : user_src;
+      const memory::desc dst_md = blocked_ ? memory::desc(dst_dims, dt::f32, tag::any) : user_dst;
+      const memory::desc wei_md(wei_dims, dt::f32, tag::any);
+      const memory::desc bias_md({d.out_channels}, dt::f32, tag::x);
+      const memory::dims strides = {d.stride_h, d.stride_w};
+      const memory::dims dilates = {d.dilation_h - 1, d.dilation_w - 1};
+      const memory::dims pad_l = {d.pad_top, d.pad_left}, pad_r = {d.pad_bottom, d.pad_right};
+      const dnnl::convolution_forward::primitive_desc hint(
+          Engine(), dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+          src_md, wei_md, d.has_bias ? bias_md : memory::desc(), dst_md, strides, dilates,
+          pad_l, pad_r);
+      dnnl::stream stream(Engine());
+      auto import = [&](const memory::desc& user, const memory::desc& want, const float* p) {
+        memory u(user, Engine(), const_cast<float*>(p));
+        if (want == user) return u;
+        memory m(want, Engine());
+        dnnl::reorder(u, m).execute(stream, u, m);
+        return m;
+      };
+      if (pass_ == Pass::kBwdData) {
+        data_pd_ = dnnl::convolution_backward_data::primitive_desc(
+            Engine(), dnnl::algorithm::convolution_direct, src_md, wei_md, dst_md, strides,
+            dilates, pad_l, pad_r, hint);
+        prim_ = dnnl::convolution_backward_data(data_pd_);
+        args_[DNNL_ARG_DIFF_DST] = import(user_dst, data_pd_.diff_dst_desc(), data.dy.data());
+        args_[DNNL_ARG_WEIGHTS] = import(user_wei, data_pd_.weights_desc(), data.weights.data());
+        args_[DNNL_ARG_DIFF_SRC] = memory(data_pd_.diff_src_desc(), Engine());
+        result_ = args_[DNNL_ARG_DIFF_SRC];
+        user_result_ = user_src;
+        detail_ = data_pd_.impl_info_str();
+      } else {
+        weights_pd_ = dnnl::convolution_backward_weights::primitive_desc(
+            Engine(), dnnl::algorithm::convolution_direct, src_md, wei_md,
+            d.has_bias ? bias_md : memory::desc(), dst_md, strides, dilates, pad_l, pad_r,
+            hint);
+        prim_ = dnnl::convolution_backward_weights(weights_pd_);
+        args_[DNNL_ARG_SRC] = import(user_src, weights_pd_.src_desc(), data.input.data());
+        args_[DNNL_ARG_DIFF_DST] = import(user_dst, weights_pd_.diff_dst_desc(), data.dy.data());
+        args_[DNNL_ARG_DIFF_WEIGHTS] = memory(weights_pd_.diff_weights_desc(), Engine());
+        if (d.has_bias) args_[DNNL_ARG_DIFF_BIAS] = memory(bias_md, Engine());
+        result_ = args_[DNNL_ARG_DIFF_WEIGHTS];
+        user_result_ = user_wei;
+        detail_ = weights_pd_.impl_info_str();
+      }
+      stream.wait();
+      stream_ = std::make_unique<dnnl::stream>(Engine());
+      return true;
+    } catch (const dnnl::error& e) {
+      *why = std::string("oneDNN: ") + e.what();
+      return false;
+    }
+#else
+    (void)data;
+    (void)config;
+    *why = "the backward passes are timed with the oneDNN 3 API only";
+    return false;
+#endif
+  }
+
+  void Run() override {
+    prim_.execute(*stream_, args_);
+    stream_->wait();
+  }
+
+  void Output(std::vector<float>* out) override {
+    const size_t count = user_result_.get_size() / sizeof(float);
+    out->assign(count, 0.0f);
+    memory m(user_result_, Engine(), out->data());
+    dnnl::reorder(result_, m).execute(*stream_, result_, m);
+    stream_->wait();
+  }
+
+  std::string detail() const override { return detail_; }
+
+ private:
+  bool blocked_;
+  Pass pass_;
+  dnnl::convolution_backward_data::primitive_desc data_pd_;
+  dnnl::convolution_backward_weights::primitive_desc weights_pd_;
+  dnnl::primitive prim_;
+  std::unordered_map<int, memory> args_;
+  memory result_;
+  memory::desc user_result_;
+  std::string detail_;
+  std::unique_ptr<dnnl::stream> stream_;
+};
+
 }  // namespace
 
-std::unique_ptr<Impl> MakeOnednn(bool blocked) {
+std::unique_ptr<Impl> MakeOnednn(bool blocked, Pass pass) {
+  if (pass != Pass::kFwd) return std::make_unique<OnednnBackwardImpl>(blocked, pass);
   return std::make_unique<OnednnImpl>(blocked);
 }
 

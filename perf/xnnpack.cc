@@ -36,6 +36,10 @@ class XnnpackImpl : public Impl {
     }
     const Conv2dDesc& d = data.desc;
     data_ = &data;
+    if (config.pass != Pass::kFwd) {
+      *why = "no backward passes in XNNPACK";
+      return false;
+    }
     if (d.has_sum) {
       *why = "XNNPACK's convolution has no sum post-op";
       return false;

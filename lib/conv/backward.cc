@@ -16,7 +16,9 @@
 #include "lib/common/checked.h"
 #include "lib/common/threads.h"
 #include "lib/conv/backward.h"
+#include "lib/conv/direct_gemm.h"
 #include "lib/conv/plan.h"
+#include "lib/gemm/igemm-inl.h"
 #include "lib/gemm/tile-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -165,7 +167,17 @@ Status BackwardData(const BackwardJob& job) {
   const int64_t mcp = RoundUp(std::min(blk.mc, RoundUp(M, kMR)), kMR);
   const int64_t ncp = RoundUp(std::min(blk.nc, RoundUp(N, nr)), nr);
   const int64_t kcp = RoundUp(std::min(blk.kc, K), kKU);
-  const int64_t per_thread = RoundUp(mcp * kcp + kcp * ncp + std::max(kcp, ncp) + 16, 16);
+  // NHWC reads dY in place through row pointers (the indirect tile, as the
+  // forward direct GEMM): per MR-row tile and run, a pointer per row.
+  const int64_t max_runs = std::min(g.taps, kcp) + 1 + kcp / kMaxRun;
+  const int64_t tiles_max = DivCeil(mcp, kMR);
+  const int64_t ind_floats =
+      nchw ? 0
+           : DivCeil(tiles_max * (static_cast<int64_t>(sizeof(IgemmA)) + max_runs * 8 +
+                                  max_runs * kMR * 8),
+                     4);
+  const int64_t per_thread =
+      RoundUp(mcp * kcp + kcp * ncp + std::max(kcp, ncp) + ind_floats + 16, 16);
   AlignedFloats wt = AllocateFloats(static_cast<size_t>(w_floats));
   AlignedFloats bias_p = AllocateFloats(static_cast<size_t>(std::max<int64_t>(bias_floats, 1)));
   AlignedFloats ws = AllocateFloats(static_cast<size_t>(per_thread * threads));
@@ -198,15 +210,28 @@ Status BackwardData(const BackwardJob& job) {
     }
   }
 
+  // The output row that kernel row kh of input row ih comes from, or -1
+  // (between strides, or outside the output): src_row[ih * KH + kh]; the
+  // same for columns. Tables, so the gathers below never divide.
+  std::vector<int64_t> src_row(static_cast<size_t>(g.h * g.kh));
+  std::vector<int64_t> src_col(static_cast<size_t>(g.w * g.kw));
+  auto fill_source = [](std::vector<int64_t>* table, int64_t in, int64_t taps, int64_t pad,
+                        int64_t dil, int64_t stride, int64_t out) {
+    for (int64_t i = 0; i < in; ++i) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t y = i + pad - t * dil;
+        (*table)[i * taps + t] = y >= 0 && y % stride == 0 && y / stride < out ? y / stride : -1;
+      }
+    }
+  };
+  fill_source(&src_row, g.h, g.kh, g.pt, g.dh, g.sh, g.oh);
+  fill_source(&src_col, g.w, g.kw, g.pl, g.dw, g.sw, g.ow);
   // The output pixel that tap (kh, kw) of input pixel (ih, iw) comes from:
-  // false if none (between strides, or outside the output).
-  auto source = [&g](int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t* oh,
-                     int64_t* ow) {
-    const int64_t y = ih + g.pt - kh * g.dh, x = iw + g.pl - kw * g.dw;
-    if (y < 0 || x < 0 || y % g.sh != 0 || x % g.sw != 0) return false;
-    *oh = y / g.sh;
-    *ow = x / g.sw;
-    return *oh < g.oh && *ow < g.ow;
+  // false if none.
+  auto source = [&](int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t* oh, int64_t* ow) {
+    *oh = src_row[ih * g.kh + kh];
+    *ow = src_col[iw * g.kw + kw];
+    return *oh >= 0 && *ow >= 0;
   };
 
   RunTasks(split, threads, [&](int64_t task, int thread) {
@@ -219,36 +244,72 @@ Status BackwardData(const BackwardJob& job) {
     const int64_t n0 = ni * split.n_chunk, n1 = std::min(N, n0 + split.n_chunk);
     if (!nchw) {
       const int64_t grp = b;
-      // A[(n, ih, iw)][t * Ng + o] = dY at the source pixel, channel g*Ng+o.
-      auto a_row = [&](int64_t m, int64_t k0, int64_t kc, float* out) {
-        const int64_t n = m / HW, ih = m % HW / g.w, iw = m % g.w;
-        int64_t p = 0, t = k0 / g.ng, o = k0 % g.ng;
-        while (p < kc) {
-          const int64_t len = std::min(g.ng - o, kc - p);
-          int64_t oh, ow;
-          if (source(ih, iw, t / g.kw, t % g.kw, &oh, &ow)) {
-            std::memcpy(out + p, job.dy + ((n * g.oh + oh) * g.ow + ow) * g.cout + grp * g.ng + o,
-                        static_cast<size_t>(len) * sizeof(float));
-          } else {
-            std::fill(out + p, out + p + len, 0.0f);
+      // Indirection per MR-row tile of dX (input pixels): for each run (one
+      // tap's Ng channels, or part of them) a pointer per row into dY at the
+      // tap's source pixel, or at the zero row.
+      IgemmA* tiles = reinterpret_cast<IgemmA*>(tmp + std::max(kcp, ncp));
+      int64_t* lens = reinterpret_cast<int64_t*>(tiles + tiles_max);
+      const float** ptrs = reinterpret_cast<const float**>(lens + tiles_max * max_runs);
+      static const int64_t kZeroOffset = 0;
+      for (int64_t jc = n0; jc < n1; jc += blk.nc) {
+        const int64_t nc = std::min(blk.nc, n1 - jc);
+        const int64_t panels = DivCeil(nc, nr);
+        for (int64_t pc = 0; pc < K; pc += blk.kc) {
+          const int64_t kc = std::min(blk.kc, K - pc);
+          for (int64_t ic = m0; ic < m1; ic += blk.mc) {
+            const int64_t mc = std::min(blk.mc, m1 - ic);
+            const int64_t count = DivCeil(mc, kMR);
+            for (int64_t tile = 0; tile < count; ++tile) {
+              const int64_t rows = std::min(kMR, mc - tile * kMR);
+              int64_t n_[kMR], ih_[kMR], iw_[kMR];
+              for (int64_t i = 0; i < rows; ++i) {
+                const int64_t m = ic + tile * kMR + i;
+                n_[i] = m / HW;
+                ih_[i] = m % HW / g.w;
+                iw_[i] = m % g.w;
+              }
+              int64_t* tl = lens + tile * max_runs;
+              const float** tp = ptrs + tile * max_runs * kMR;
+              int64_t runs = 0, p = 0, t = pc / g.ng, o = pc % g.ng;
+              while (p < kc) {
+                const int64_t len = std::min(std::min(g.ng - o, kc - p), kMaxRun);
+                const float** rp = tp + runs * kMR;
+                for (int64_t i = 0; i < kMR; ++i) {
+                  int64_t oh, ow;
+                  rp[i] = i < rows && source(ih_[i], iw_[i], t / g.kw, t % g.kw, &oh, &ow)
+                              ? job.dy + ((n_[i] * g.oh + oh) * g.ow + ow) * g.cout +
+                                    grp * g.ng + o
+                              : kZeroRow;
+                }
+                tl[runs++] = len;
+                p += len;
+                o += len;
+                if (o == g.ng) {
+                  o = 0;
+                  ++t;
+                }
+              }
+              IgemmA& a = tiles[tile];
+              a.rows = tp;
+              a.row_stride = kMR;
+              a.off = &kZeroOffset;
+              a.off_stride = 0;
+              a.len = tl;
+              a.runs = runs;
+            }
+            TileOps ops;
+            if (pc == 0) {
+              ops.bias = job.bias != nullptr ? bias_p.get() + grp * w_panels * nr + jc : nullptr;
+            } else {
+              ops.accumulate = true;
+            }
+            IgemmBlock(tiles, count, mc - (count - 1) * kMR,
+                       wt.get() + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
+                       nc - (panels - 1) * nr, job.dx + ic * g.cin + grp * g.cg + jc, g.cin,
+                       ops);
           }
-          p += len;
-          o = 0;
-          ++t;
         }
-      };
-      auto get_a = [&](int64_t, int64_t ic, int64_t mc, int64_t pc, int64_t kc) {
-        PackABlock(ic, mc, pc, kc, a_row, tmp, a_ws);
-        return Packed{a_ws, RoundUp(kc, kKU) * kMR};
-      };
-      auto get_b = [&](int64_t, int64_t pc, int64_t, int64_t jc, int64_t) {
-        return Packed{wt.get() + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr};
-      };
-      auto c_at = [&](int64_t, int64_t m, int64_t j) { return job.dx + m * g.cin + grp * g.cg + j; };
-      auto bias_at = [&](int64_t, int64_t, int64_t j) -> const float* {
-        return job.bias != nullptr ? bias_p.get() + grp * w_panels * nr + j : nullptr;
-      };
-      GemmTask(blk, nr, K, b, m0, m1, n0, n1, get_a, get_b, c_at, g.cin, bias_at, false);
+      }
     } else {
       const int64_t n = b / g.groups, grp = b % g.groups;
       // B[o * taps + t][pixel (ih, iw)] = dY[n][g*Ng+o][oh][ow] at the source.
