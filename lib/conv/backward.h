@@ -7,7 +7,9 @@
 //                 forward conv maps (oh, ow, tap t) to (ih, iw), else 0
 //   data, NCHW:   dX[n][Cg x pixels] = Wt[Cg x (o, t)]     * B[(o, t) x pixels]
 //   weights:      dW[(t, ci) x Ng]  = A[(t, ci) x P]      * dY[P x Ng],
-//                 P = N * OH * OW output pixels, A the transposed im2col
+//                 P = N * OH * OW output pixels, A the transposed im2col;
+//                 or, with many pixels, dW^T[Ng x (t, ci)] = dY^T * im2col,
+//                 whose im2col rows copy a tap's channels at once
 //
 // so the reduction is never split across threads (tasks split the outputs'
 // rows and columns only) and every output gets its products in ascending
