@@ -148,13 +148,18 @@ Status BackwardData(const BackwardJob& job) {
   const Blocking blk = PackedBlockingForK(K, tile);
   const int64_t HW = g.h * g.w, OHW = g.oh * g.ow;
   const bool nchw = g.nchw;
+  // NHWC with a stride: tiles hold one input row's pixels of one stride
+  // phase (iw = pw, pw + sw, ...), so all their rows take the same taps and
+  // the taps that fall between strides are left out, not multiplied as
+  // zeros; tasks then split input rows (n, ih).
+  const bool phased = !nchw && (g.sh > 1 || g.sw > 1);
   const int64_t batches = nchw ? g.n * g.groups : g.groups;
-  const int64_t M = nchw ? g.cg : g.n * HW;
+  const int64_t M = nchw ? g.cg : phased ? g.n * g.h : g.n * HW;
   const int64_t N = nchw ? HW : g.cg;
   const double flops = 2.0 * static_cast<double>(g.n * HW) * static_cast<double>(g.cin) *
                        static_cast<double>(K);
   const int want = ResolveThreads(job.threads, INT64_MAX, flops);
-  const TaskGrid split = MakeGrid(batches, M, N, kMR, nr, want);
+  const TaskGrid split = MakeGrid(batches, M, N, phased ? 1 : kMR, nr, want);
   const int threads = ResolveThreads(job.threads, split.tasks, flops);
 
   // The transposed weights, packed once: NHWC as NR-column panels over
@@ -170,10 +175,10 @@ Status BackwardData(const BackwardJob& job) {
   // NHWC reads dY in place through row pointers (the indirect tile, as the
   // forward direct GEMM): per MR-row tile and run, a pointer per row.
   const int64_t max_runs = std::min(g.taps, kcp) + 1 + kcp / kMaxRun;
-  const int64_t tiles_max = DivCeil(mcp, kMR);
+  const int64_t tiles_max = std::max(DivCeil(mcp, kMR), DivCeil(g.w, kMR));
   const int64_t ind_floats =
       nchw ? 0
-           : DivCeil(tiles_max * (static_cast<int64_t>(sizeof(IgemmA)) + max_runs * 8 +
+           : DivCeil(tiles_max * (static_cast<int64_t>(sizeof(IgemmA)) + 2 * max_runs * 8 +
                                   max_runs * kMR * 8),
                      4);
   const int64_t per_thread =
@@ -242,7 +247,81 @@ Status BackwardData(const BackwardJob& job) {
     const int64_t mi = rest % split.m_tasks, b = rest / split.m_tasks;
     const int64_t m0 = mi * split.m_chunk, m1 = std::min(M, m0 + split.m_chunk);
     const int64_t n0 = ni * split.n_chunk, n1 = std::min(N, n0 + split.n_chunk);
-    if (!nchw) {
+    if (phased) {
+      const int64_t grp = b;
+      IgemmA* tiles = reinterpret_cast<IgemmA*>(tmp + std::max(kcp, ncp));
+      int64_t* lens = reinterpret_cast<int64_t*>(tiles + tiles_max);
+      int64_t* boffs = lens + tiles_max * max_runs;
+      const float** ptrs = reinterpret_cast<const float**>(boffs + tiles_max * max_runs);
+      static const int64_t kZeroOffset = 0;
+      for (int64_t jc = n0; jc < n1; jc += blk.nc) {
+        const int64_t nc = std::min(blk.nc, n1 - jc);
+        const int64_t panels = DivCeil(nc, nr);
+        for (int64_t pc = 0; pc < K; pc += blk.kc) {
+          const int64_t kc = std::min(blk.kc, K - pc);
+          TileOps ops;
+          if (pc == 0) {
+            ops.bias = job.bias != nullptr ? bias_p.get() + grp * w_panels * nr + jc : nullptr;
+          } else {
+            ops.accumulate = true;
+          }
+          for (int64_t r = m0; r < m1; ++r) {
+            const int64_t n = r / g.h, ih = r % g.h;
+            for (int64_t pw = 0; pw < std::min(g.sw, g.w); ++pw) {
+              const int64_t cols = DivCeil(g.w - pw, g.sw);  // iw = pw + j * sw
+              const int64_t count = DivCeil(cols, kMR);
+              for (int64_t tile = 0; tile < count; ++tile) {
+                const int64_t rows = std::min(kMR, cols - tile * kMR);
+                int64_t* tl = lens + tile * max_runs;
+                int64_t* tb = boffs + tile * max_runs;
+                const float** tp = ptrs + tile * max_runs * kMR;
+                int64_t runs = 0, p = 0, t = pc / g.ng, o = pc % g.ng;
+                while (p < kc) {
+                  const int64_t len = std::min(std::min(g.ng - o, kc - p), kMaxRun);
+                  const int64_t oh = src_row[ih * g.kh + t / g.kw];
+                  if (oh >= 0) {
+                    const float** rp = tp + runs * kMR;
+                    bool any = false;
+                    for (int64_t i = 0; i < kMR; ++i) {
+                      const int64_t iw = pw + (tile * kMR + i) * g.sw;
+                      const int64_t ow = i < rows ? src_col[iw * g.kw + t % g.kw] : -1;
+                      rp[i] = ow >= 0 ? job.dy + ((n * g.oh + oh) * g.ow + ow) * g.cout +
+                                            grp * g.ng + o
+                                      : kZeroRow;
+                      any |= ow >= 0;
+                    }
+                    if (any) {
+                      tl[runs] = len;
+                      tb[runs] = p;
+                      ++runs;
+                    }
+                  }
+                  p += len;
+                  o += len;
+                  if (o == g.ng) {
+                    o = 0;
+                    ++t;
+                  }
+                }
+                IgemmA& a = tiles[tile];
+                a.rows = tp;
+                a.row_stride = kMR;
+                a.off = &kZeroOffset;
+                a.off_stride = 0;
+                a.len = tl;
+                a.runs = runs;
+                a.b_off = tb;
+              }
+              IgemmBlock(tiles, count, cols - (count - 1) * kMR,
+                         wt.get() + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
+                         nc - (panels - 1) * nr,
+                         job.dx + ((n * g.h + ih) * g.w + pw) * g.cin + grp * g.cg + jc,
+                         g.sw * g.cin, ops);
+            }
+          }
+        }
+      }
+    } else if (!nchw) {
       const int64_t grp = b;
       // Indirection per MR-row tile of dX (input pixels): for each run (one
       // tap's Ng channels, or part of them) a pointer per row into dY at the
@@ -296,6 +375,7 @@ Status BackwardData(const BackwardJob& job) {
               a.off_stride = 0;
               a.len = tl;
               a.runs = runs;
+              a.b_off = nullptr;
             }
             TileOps ops;
             if (pc == 0) {

@@ -61,6 +61,7 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
   a->off_stride = 1;
   a->len = header + 1 + max_runs;
   a->runs = header[0];
+  a->b_off = nullptr;
 }
 
 // A[m = (n, oh, ow)][k = (kh, kw, c)]
@@ -187,6 +188,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     a.off_stride = 0;
     a.len = tile_len;
     a.runs = runs;
+    a.b_off = nullptr;
   }
 }
 

@@ -99,9 +99,11 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
     }
   } else {
     const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
+    const int64_t* HWY_RESTRICT b_off = a.b_off;
     for (int64_t run = 0; run < runs; ++run) {
       const float* const* HWY_RESTRICT ar = rows + run * row_stride;
       const int64_t off = offs[run * off_stride];
+      if (b_off != nullptr) bp = b + b_off[run] * b_stride;
       CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
       CONVKIT_IGEMM_RUN()
     }

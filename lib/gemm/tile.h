@@ -56,7 +56,8 @@
 //   A_r[i] = rows[r * row_stride + i] + off[r * off_stride]
 //
 //   with k_r = len[0] + ... + len[r-1] (the runs tile the tile's K range in
-//   order) and B as above. Two ways to give the rows (IgemmA): one pointer
+//   order), or k_r = b_off[r] when given (ascending; runs left out are
+//   taps whose rows would all read zeros) and B as above. Two ways to give the rows (IgemmA): one pointer
 //   set per run (row_stride = MR, off_stride = 0, off[0] = 0), as for tiles
 //   that touch the padding; or one set for all runs plus per-run offsets
 //   (row_stride = 0, off_stride = 1), as for interior tiles, whose runs are
@@ -127,6 +128,10 @@ struct IgemmA {
   int64_t off_stride = 0;  // 1: an offset per run; 0: off[0] for all
   const int64_t* len = nullptr;
   int64_t runs = 0;
+  // Optional, with a pointer set per run: run r reads B from row b_off[r]
+  // (ascending) instead of right after run r - 1, so runs whose rows are
+  // all zero can be left out (backward data between strides).
+  const int64_t* b_off = nullptr;
 };
 using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,
                              float* c, int64_t ldc, int64_t n, const TileOps& ops);
