@@ -8,6 +8,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -120,6 +121,35 @@ TaskGrid MakeGrid(int64_t batches, int64_t M, int64_t N, int64_t um, int64_t un,
   return s;
 }
 
+// The weights pass reduces over all output pixels, and each task packs
+// both of its operands over that whole reduction: a split into pm x pn
+// tasks packs A pn times and B pm times. So: one task per group and thread
+// when the groups go round, else pm x pn = threads (whole tiles), the
+// split that packs least (pn * M + pm * N).
+TaskGrid WeightsGrid(int64_t groups, int64_t M, int64_t N, int64_t nr, int want) {
+  const int64_t per_group = std::max<int64_t>(1, DivCeil(want, groups));
+  const int64_t units_m = DivCeil(M, kMR), units_n = DivCeil(N, nr);
+  int64_t best_pm = 1, best_pn = 1;
+  double best = INFINITY;
+  for (int64_t pm = 1; pm <= std::min(units_m, per_group); ++pm) {
+    const int64_t pn = std::min(units_n, DivCeil(per_group, pm));
+    const double cost = static_cast<double>(pn * M + pm * N) /
+                        static_cast<double>(std::min(pm * pn, per_group));
+    if (cost < best) {
+      best = cost;
+      best_pm = pm;
+      best_pn = pn;
+    }
+  }
+  TaskGrid s;
+  s.m_chunk = DivCeil(units_m, best_pm) * kMR;
+  s.m_tasks = DivCeil(M, s.m_chunk);
+  s.n_chunk = DivCeil(units_n, best_pn) * nr;
+  s.n_tasks = DivCeil(N, s.n_chunk);
+  s.tasks = groups * s.m_tasks * s.n_tasks;
+  return s;
+}
+
 template <class Body>
 void RunTasks(const TaskGrid& s, int threads, const Body& body) {
   if (threads <= 1) {
@@ -188,23 +218,38 @@ Status BackwardData(const BackwardJob& job) {
   AlignedFloats ws = AllocateFloats(static_cast<size_t>(per_thread * threads));
   if (!wt || !bias_p || !ws) return OutOfMemory("backward data buffers");
   const float* w = job.weights;  // HWIO: w[(t * Cg + ci) * Cout + o]
-  std::fill(wt.get(), wt.get() + w_floats, 0.0f);
-  for (int64_t grp = 0; grp < g.groups; ++grp) {
-    for (int64_t ci = 0; ci < g.cg; ++ci) {
-      for (int64_t t = 0; t < g.taps; ++t) {
-        for (int64_t o = 0; o < g.ng; ++o) {
-          const float v = w[(t * g.cg + ci) * g.cout + grp * g.ng + o];
-          if (nchw) {  // A[ci][k], k = o * taps + t
-            const int64_t k = o * g.taps + t;
-            wt[(grp * w_panels + ci / kMR) * kp * kMR + (k / kKU) * kMR * kKU +
-               (ci % kMR) * kKU + k % kKU] = v;
-          } else {  // B[k][ci], k = t * Ng + o
-            const int64_t k = t * g.ng + o;
-            wt[((grp * w_panels + ci / nr) * K + k) * nr + ci % nr] = v;
-          }
+  // One panel (group, block of input channels) per iteration, in parallel:
+  // the inner loop walks a panel's input channels, whose source elements
+  // (rows t*Cg + ci of HWIO) stay in cache as o advances.
+  const int64_t panel_floats = nchw ? kp * kMR : K * nr;
+  const int64_t panel_rows = nchw ? kMR : nr;
+  auto pack_panel = [&](int64_t q) {
+    const int64_t grp = q / w_panels, ci0 = q % w_panels * panel_rows;
+    const int64_t ci1 = std::min(g.cg, ci0 + panel_rows);
+    float* panel = wt.get() + q * panel_floats;
+    std::fill(panel, panel + panel_floats, 0.0f);
+    for (int64_t t = 0; t < g.taps; ++t) {
+      for (int64_t o = 0; o < g.ng; ++o) {
+        const float* src = w + t * g.cg * g.cout + grp * g.ng + o;
+        if (nchw) {  // A[ci][k], k = o * taps + t
+          const int64_t k = o * g.taps + t;
+          float* dst = panel + (k / kKU) * kMR * kKU + k % kKU;
+          for (int64_t ci = ci0; ci < ci1; ++ci) dst[(ci - ci0) * kKU] = src[ci * g.cout];
+        } else {  // B[k][ci], k = t * Ng + o
+          float* dst = panel + (t * g.ng + o) * nr;
+          for (int64_t ci = ci0; ci < ci1; ++ci) dst[ci - ci0] = src[ci * g.cout];
         }
       }
     }
+  };
+  const int64_t panels_all = g.groups * w_panels;
+  if (threads > 1) {
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+#endif
+    for (int64_t q = 0; q < panels_all; ++q) pack_panel(q);
+  } else {
+    for (int64_t q = 0; q < panels_all; ++q) pack_panel(q);
   }
   if (!nchw) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -443,7 +488,7 @@ Status BackwardWeightsOhwi(const BackwardJob& job) {
   const double flops = 2.0 * static_cast<double>(P) * static_cast<double>(N) *
                        static_cast<double>(g.cout);
   const int want = ResolveThreads(job.threads, INT64_MAX, flops);
-  const TaskGrid split = MakeGrid(g.groups, M, N, kMR, nr, want);
+  const TaskGrid split = WeightsGrid(g.groups, M, N, nr, want);
   const int threads = ResolveThreads(job.threads, split.tasks, flops);
   const int64_t mcp = RoundUp(std::min(blk.mc, RoundUp(M, kMR)), kMR);
   const int64_t ncp = RoundUp(std::min(blk.nc, RoundUp(N, nr)), nr);
@@ -520,6 +565,9 @@ Status BackwardWeightsOhwi(const BackwardJob& job) {
   });
   // OHWI -> HWIO: dw[(t * Cg + ci) * Cout + o] = C[o][t * Cg + ci], in
   // 32 x 32 blocks so that neither side strides through memory.
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+#endif
   for (int64_t k0 = 0; k0 < N; k0 += 32) {
     for (int64_t o0 = 0; o0 < g.cout; o0 += 32) {
       for (int64_t k = k0; k < std::min(N, k0 + 32); ++k) {
@@ -547,7 +595,7 @@ Status BackwardWeightsHwio(const BackwardJob& job) {
   const double flops = 2.0 * static_cast<double>(P) * static_cast<double>(M) *
                        static_cast<double>(g.cout);
   const int want = ResolveThreads(job.threads, INT64_MAX, flops);
-  const TaskGrid split = MakeGrid(g.groups, M, N, kMR, nr, want);
+  const TaskGrid split = WeightsGrid(g.groups, M, N, nr, want);
   const int threads = ResolveThreads(job.threads, split.tasks, flops);
   const int64_t mcp = RoundUp(std::min(blk.mc, RoundUp(M, kMR)), kMR);
   const int64_t ncp = RoundUp(std::min(blk.nc, RoundUp(N, nr)), nr);
