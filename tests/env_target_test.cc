@@ -34,5 +34,19 @@ int main(int argc, char** argv) {
   if (!convkit::ResolveTarget(expected, &want).ok()) return 1;
   std::printf("CONVKIT_TARGET=%s -> %s (%s), want %s\n", env ? env : "(unset)",
               info.target.c_str(), info.kernel.c_str(), want.c_str());
-  return q.ok() && r.ok() && info.target == want && y[0] == 27.0f ? 0 : 1;
+  bool ok = q.ok() && r.ok() && info.target == want && y[0] == 27.0f;
+  // The API's limit comes first; removing it ("") gives the environment
+  // back; "BEST" overrides it.
+  const std::string fallback = convkit::CompiledTargets().back();
+  convkit::PlanInfo after;
+  ok &= convkit::SetMaxTarget(fallback).ok() &&
+        convkit::QueryPlan(d, convkit::Options(), &after).ok() && after.target == fallback;
+  ok &= convkit::SetMaxTarget("").ok() &&
+        convkit::QueryPlan(d, convkit::Options(), &after).ok() && after.target == want;
+  std::string best;
+  ok &= convkit::ResolveTarget("BEST", &best).ok() && convkit::SetMaxTarget("BEST").ok() &&
+        convkit::QueryPlan(d, convkit::Options(), &after).ok() && after.target == best;
+  std::printf("SetMaxTarget: %s, then \"\" -> %s, then BEST -> %s\n", fallback.c_str(),
+              want.c_str(), best.c_str());
+  return ok ? 0 : 1;
 }

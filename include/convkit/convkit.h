@@ -207,7 +207,8 @@ CONVKIT_API std::vector<Algorithm> ApplicableAlgorithms(const Conv2dDesc& desc);
 // environment variable CONVKIT_TARGET (read once, at the first convkit call);
 // else none. A limit the CPU cannot reach selects the best target below it.
 //
-// Sets the process-wide limit; "" removes it. Thread-safe; affects operators
+// Sets the process-wide limit; "" removes it (CONVKIT_TARGET applies again),
+// "BEST" sets none whatever the environment says. Thread-safe; affects operators
 // created afterwards and one-shot calls, not operators already created.
 // Unknown names are kInvalidArgument (field "target").
 CONVKIT_API Status SetMaxTarget(const std::string& name);

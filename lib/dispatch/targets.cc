@@ -111,7 +111,9 @@ Status SetMaxTarget(const std::string& name) {
                       "\" is not a Highway target name (e.g. AVX3, AVX2, SSE4, "
                       "SSSE3, SCALAR)");
   }
-  dispatch::g_limit.store(bit, std::memory_order_release);
+  // "" removes the API's limit, so that CONVKIT_TARGET (next in order)
+  // applies again: re-read at the next use. "BEST" is an explicit "none".
+  dispatch::g_limit.store(name.empty() ? dispatch::kUnset : bit, std::memory_order_release);
   return Status();
 }
 
