@@ -9,6 +9,7 @@ packages=(
   libhwy-dev                                 # Highway (>= 1.0.3)
   libgtest-dev                               # tests
   libomp-dev                                 # OpenMP for clang builds
+  clang libclang-rt-14-dev                   # sanitizer run (scripts/sanitize.sh)
   libdnnl-dev libxnnpack-dev libpthreadpool-dev  # convkit-perf comparators
   python3-matplotlib                         # perf/plot.py
 )

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Counts the test cases a `meson test` run executed, across all targets.
 
-Reads meson's testlog.json for the test programs and each GoogleTest
-program's XML report (<name>.xml beside it) for its cases. A gtest program
+Reads meson's testlog.json of each build directory given (default: build)
+for the test programs and each GoogleTest program's XML report (<name>.xml
+beside it) for its cases, and sums them. A gtest program
 that failed without reporting a failing case (a crash, a timeout) counts as
 one more failure. Prints the skipped cases (targets this CPU lacks), then, as
 its last line, "N passed, N failed". Exit status 1 if anything failed.
@@ -30,13 +31,19 @@ def gtest_counts(path):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
-    log = os.path.join(build, "meson-logs", "testlog.json")
+    builds = sys.argv[1:] or ["build"]
     passed = failed = skipped = 0
     failures = []
-    with open(log) as f:
-        runs = [json.loads(line) for line in f if line.strip()]
-    for run in runs:
+    runs = []
+    for build in builds:
+        log = os.path.join(build, "meson-logs", "testlog.json")
+        if not os.path.exists(log):  # that stage did not get as far as its tests
+            failed += 1
+            failures.append(f"{build}: no test log")
+            continue
+        with open(log) as f:
+            runs += [(build, json.loads(line)) for line in f if line.strip()]
+    for build, run in runs:
         name, result = run["name"], run["result"]
         xml = None
         for sub in ("tests", "perf"):
