@@ -4,23 +4,12 @@
 #include <vector>
 
 #include "lib/common/geometry.h"
+#include "lib/ref/layout_index.h"
 
 namespace convkit {
 namespace ref {
 namespace {
 
-int64_t XIndex(const ConvGeometry& g, int64_t n, int64_t c, int64_t h, int64_t w) {
-  return g.nchw ? ((n * g.cin + c) * g.h + h) * g.w + w : ((n * g.h + h) * g.w + w) * g.cin + c;
-}
-int64_t YIndex(const ConvGeometry& g, int64_t n, int64_t o, int64_t oh, int64_t ow) {
-  return g.nchw ? ((n * g.cout + o) * g.oh + oh) * g.ow + ow
-                : ((n * g.oh + oh) * g.ow + ow) * g.cout + o;
-}
-int64_t WIndex(const Conv2dDesc& d, const ConvGeometry& g, int64_t kh, int64_t kw, int64_t ci,
-               int64_t o) {
-  return d.weights_layout == WeightsLayout::kOihw ? ((o * g.cg + ci) * g.kh + kh) * g.kw + kw
-                                                  : ((kh * g.kw + kw) * g.cg + ci) * g.cout + o;
-}
 
 // Calls f(n, oh, ow, kh, kw, ih, iw) for every (output pixel, tap) whose
 // input pixel is inside the input: the forward convolution's index relation.
