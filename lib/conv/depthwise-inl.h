@@ -98,10 +98,15 @@ HWY_INLINE void DepthwisePixels4(const ConvGeometry& geo,
   using V = hn::Vec<decltype(d)>;
   const size_t L = hn::Lanes(d);
   const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
-  V a0 = InitAcc(d, y + c, L, b, ops);
-  V a1 = InitAcc(d, y + geo.cout + c, L, b, ops);
-  V a2 = InitAcc(d, y + 2 * geo.cout + c, L, b, ops);
-  V a3 = InitAcc(d, y + 3 * geo.cout + c, L, b, ops);
+  V a0, a1, a2, a3;
+  if (!ops.sum) {  // one bias vector for all four pixels (the common case)
+    a0 = a1 = a2 = a3 = b != nullptr ? hn::Load(d, b) : hn::Zero(d);
+  } else {
+    a0 = InitAcc(d, y + c, L, b, ops);
+    a1 = InitAcc(d, y + geo.cout + c, L, b, ops);
+    a2 = InitAcc(d, y + 2 * geo.cout + c, L, b, ops);
+    a3 = InitAcc(d, y + 3 * geo.cout + c, L, b, ops);
+  }
   const int64_t step = geo.sw * geo.cin;  // next output pixel's input
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const int64_t ih = ih0 + kh * geo.dh;
@@ -186,7 +191,12 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
   V acc[kR];
   const size_t L = hn::Lanes(d);
   const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
-  for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.cout + c, L, b, ops);
+  if (!ops.sum) {  // one bias vector for every pixel (the common case)
+    const V init = b != nullptr ? hn::Load(d, b) : hn::Zero(d);
+    for (int j = 0; j < kR; ++j) acc[j] = init;
+  } else {
+    for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.cout + c, L, b, ops);
+  }
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const float* HWY_RESTRICT xr = x_img + ((ih0 + kh * geo.dh) * geo.w + iw0) * C + c;
     const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
