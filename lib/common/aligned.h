@@ -1,6 +1,8 @@
-// Cache-line aligned float buffers owned by operators and calls. Allocation
+// Cache-line aligned buffers owned by operators and calls. Allocation
 // failure is reported (null), never thrown, so callers can return
-// kOutOfMemory before touching the output.
+// kOutOfMemory before touching the output. Every internal allocation of
+// convkit goes through Allocate / NewNothrow, which is what the test hooks
+// below (debug::) rely on.
 #ifndef CONVKIT_LIB_COMMON_ALIGNED_H_
 #define CONVKIT_LIB_COMMON_ALIGNED_H_
 
@@ -8,6 +10,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <new>
+#include <utility>
 
 namespace convkit {
 
@@ -17,18 +21,41 @@ namespace convkit {
 // the vector size.)
 constexpr size_t kAlignment = 64;
 
+// Frees what AllocateBytes returned; `guarded` says whether it was made with
+// guard zones (debug::SetGuardedAllocations), checked here.
 struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
+  bool guarded = false;
+  void operator()(void* p) const;
 };
-using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
+template <class T>
+using AlignedArray = std::unique_ptr<T[], FreeDeleter>;
+using AlignedFloats = AlignedArray<float>;
 
-// count floats, 64-byte aligned, uninitialized; null on failure or count 0.
-inline AlignedFloats AllocateFloats(size_t count) {
-  if (count == 0 || count > (SIZE_MAX - kAlignment) / sizeof(float)) {
-    return AlignedFloats();
-  }
-  const size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
-  return AlignedFloats(static_cast<float*>(std::aligned_alloc(kAlignment, bytes)));
+// bytes, 64-byte aligned, uninitialized; null on failure, on bytes 0 or on a
+// size the address space cannot hold. *guarded tells the deleter.
+void* AllocateBytes(size_t bytes, bool* guarded);
+
+// count elements of T (trivial), 64-byte aligned, uninitialized.
+template <class T>
+AlignedArray<T> Allocate(size_t count) {
+  if (count > (SIZE_MAX - 4 * kAlignment) / sizeof(T)) return AlignedArray<T>();
+  bool guarded = false;
+  T* p = static_cast<T*>(AllocateBytes(count * sizeof(T), &guarded));
+  return AlignedArray<T>(p, FreeDeleter{guarded});
+}
+inline AlignedFloats AllocateFloats(size_t count) { return Allocate<float>(count); }
+
+namespace debug {
+// Consulted by every internal allocation: true if the test hook says this
+// one must fail (also counts it).
+bool FailNextAllocation();
+}  // namespace debug
+
+// new T(args...) that returns null on failure (or when the test hook fails it).
+template <class T, class... Args>
+std::unique_ptr<T> NewNothrow(Args&&... args) {
+  if (debug::FailNextAllocation()) return nullptr;
+  return std::unique_ptr<T>(new (std::nothrow) T(std::forward<Args>(args)...));
 }
 
 // The first 64-byte aligned address at or after p.
@@ -36,6 +63,26 @@ inline float* AlignUp(void* p) {
   const uintptr_t u = reinterpret_cast<uintptr_t>(p);
   return reinterpret_cast<float*>((u + kAlignment - 1) & ~(uintptr_t{kAlignment} - 1));
 }
+
+// Test hooks (tests/memory_test.cc and every ConvTester run). Not part of the
+// public API; process-wide; cheap when off (one relaxed atomic load per
+// allocation).
+namespace debug {
+// The n-th internal allocation from now fails (n >= 1); 0 turns it off.
+void FailAllocationAt(int64_t n);
+// Allocations counted since the last FailAllocationAt.
+int64_t AllocationsSinceArm();
+// While on, each allocation gets 64 guard bytes on both sides, checked when
+// it is freed; a damaged guard counts as a violation. Also makes Forward take
+// its workspace from the heap, so that it is guarded too.
+void SetGuardedAllocations(bool on);
+bool GuardedAllocations();
+int64_t GuardViolations();
+// For the test of the hooks themselves.
+void ResetGuardViolationsForTest(int64_t value);
+// Allocations made minus allocations freed (AllocateBytes only).
+int64_t LiveAllocations();
+}  // namespace debug
 
 }  // namespace convkit
 

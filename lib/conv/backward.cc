@@ -263,19 +263,20 @@ Status BackwardData(const BackwardJob& job) {
   // The output row that kernel row kh of input row ih comes from, or -1
   // (between strides, or outside the output): src_row[ih * KH + kh]; the
   // same for columns. Tables, so the gathers below never divide.
-  std::vector<int64_t> src_row(static_cast<size_t>(g.h * g.kh));
-  std::vector<int64_t> src_col(static_cast<size_t>(g.w * g.kw));
-  auto fill_source = [](std::vector<int64_t>* table, int64_t in, int64_t taps, int64_t pad,
+  AlignedArray<int64_t> src_row = Allocate<int64_t>(static_cast<size_t>(g.h * g.kh));
+  AlignedArray<int64_t> src_col = Allocate<int64_t>(static_cast<size_t>(g.w * g.kw));
+  if (!src_row || !src_col) return OutOfMemory("backward data buffers");
+  auto fill_source = [](int64_t* table, int64_t in, int64_t taps, int64_t pad,
                         int64_t dil, int64_t stride, int64_t out) {
     for (int64_t i = 0; i < in; ++i) {
       for (int64_t t = 0; t < taps; ++t) {
         const int64_t y = i + pad - t * dil;
-        (*table)[i * taps + t] = y >= 0 && y % stride == 0 && y / stride < out ? y / stride : -1;
+        table[i * taps + t] = y >= 0 && y % stride == 0 && y / stride < out ? y / stride : -1;
       }
     }
   };
-  fill_source(&src_row, g.h, g.kh, g.pt, g.dh, g.sh, g.oh);
-  fill_source(&src_col, g.w, g.kw, g.pl, g.dw, g.sw, g.ow);
+  fill_source(src_row.get(), g.h, g.kh, g.pt, g.dh, g.sh, g.oh);
+  fill_source(src_col.get(), g.w, g.kw, g.pl, g.dw, g.sw, g.ow);
   // The output pixel that tap (kh, kw) of input pixel (ih, iw) comes from:
   // false if none.
   auto source = [&](int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t* oh, int64_t* ow) {

@@ -105,10 +105,12 @@ Status Conv2d::Create(const Conv2dDesc& desc, const float* weights,
   if (!s.ok()) return s;
   if (weights == nullptr) return Invalid("weights", "is null");
   if (!(s = CheckBias(desc, bias)).ok()) return s;
-  std::unique_ptr<Impl> impl(new (std::nothrow) Impl);
+  std::unique_ptr<Impl> impl = NewNothrow<Impl>();
   if (!impl) return OutOfMemory("operator", sizeof(Impl));
   if (!(s = impl->Init(desc, plan, weights, bias, options.threads)).ok()) return s;
-  std::unique_ptr<Conv2d> created(new (std::nothrow) Conv2d(std::move(impl)));
+  // Conv2d's constructor is private: NewNothrow cannot reach it.
+  std::unique_ptr<Conv2d> created(
+      debug::FailNextAllocation() ? nullptr : new (std::nothrow) Conv2d(std::move(impl)));
   if (!created) return OutOfMemory("operator", sizeof(Conv2d));
   *op = std::move(created);
   return Status();
@@ -133,7 +135,8 @@ Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
   alignas(64) char stack[kStackWorkspace];
   AlignedFloats owned;
   if (own_workspace) {
-    if (need > sizeof(stack)) {
+    // Guarded test runs take it from the heap, inside guard zones.
+    if (need > sizeof(stack) || (need > 0 && debug::GuardedAllocations())) {
       owned = AllocateFloats(need / sizeof(float));
       if (!owned) return OutOfMemory("workspace", need);
       workspace = owned.get();

@@ -108,15 +108,27 @@ HWY_INLINE hn::Vec<D> LoadTail(D d, const float* HWY_RESTRICT p, size_t count) {
 #endif
 }
 
-// Stores the first count lanes of v to p.
+// Stores the first count lanes of v to p and nothing else. x86 and SVE have
+// true masked stores. Highway 1.0.3's BlendedStore on NEON (and WASM) loads,
+// blends and stores the whole vector: it would write back floats past
+// p[count-1] (a fault at a page end, a race with the thread that owns them),
+// so there, and wherever the store is not known to be masked, copy.
 template <class D>
 HWY_INLINE void StoreTail(D d, hn::Vec<D> v, float* HWY_RESTRICT p,
                           size_t count) {
   if (count == hn::Lanes(d)) {
     hn::StoreU(v, d, p);
-  } else {
-    hn::BlendedStore(v, hn::FirstN(d, count), d, p);
+    return;
   }
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2 || \
+    HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3 || HWY_TARGET == HWY_EMU128 ||  \
+    HWY_TARGET == HWY_SCALAR || (HWY_ARCH_ARM_A64 && HWY_TARGET != HWY_NEON)
+  hn::BlendedStore(v, hn::FirstN(d, count), d, p);
+#else
+  HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)];
+  hn::Store(v, d, buf);
+  std::memcpy(p, buf, count * sizeof(float));
+#endif
 }
 
 // Initial accumulator for one vector of one row (tile.h's init): C; or bias

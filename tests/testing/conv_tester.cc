@@ -5,6 +5,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "lib/common/aligned.h"
 #include "lib/common/random.h"
 
 namespace convkit {
@@ -19,6 +20,21 @@ uint32_t Bits(float f) {
   std::memcpy(&u, &f, sizeof(u));
   return u;
 }
+
+// Every test program built on this library runs with guard zones around each
+// of convkit's internal buffers (packed weights, workspaces, tables): checked
+// when each is freed; ConvTester checks after every call, and the count must
+// still be 0 when the program ends.
+class GuardedAllocationsEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { debug::SetGuardedAllocations(true); }
+  void TearDown() override {
+    EXPECT_EQ(debug::GuardViolations(), 0)
+        << "guard zones of convkit's internal buffers were overwritten";
+  }
+};
+::testing::Environment* const kGuardedAllocations =
+    ::testing::AddGlobalTestEnvironment(new GuardedAllocationsEnvironment);
 
 }  // namespace
 
@@ -129,6 +145,7 @@ Status ConvTester::Run(const ConvData& data, GuardedOutput* out, PlanInfo* info)
                                             const Reference& ref) const {
   GuardedOutput out(data.sizes.output);
   PlanInfo info;
+  const int64_t violations = debug::GuardViolations();
   const Status s = Run(data, &out, &info);
   std::ostringstream who;
   if (info.kernel.empty()) {  // creation failed: say what was asked for
@@ -146,6 +163,10 @@ Status ConvTester::Run(const ConvData& data, GuardedOutput* out, PlanInfo* info)
   }
   const std::string guards = out.CheckGuards();
   if (!guards.empty()) return ::testing::AssertionFailure() << who.str() << ": " << guards;
+  if (debug::GuardViolations() != violations) {
+    return ::testing::AssertionFailure()
+           << who.str() << ": a guard zone of an internal buffer was overwritten";
+  }
   const std::string cmp =
       CompareWithReference(data, ref, out.data(), data_ == Data::kIntegers);
   if (!cmp.empty()) return ::testing::AssertionFailure() << who.str() << ": " << cmp;
