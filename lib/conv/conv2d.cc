@@ -2,6 +2,7 @@
 // target) -> pack the parameters -> per call, partition and run. Everything
 // that can fail is checked before the first write to the output.
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -87,6 +88,10 @@ Status Conv2d::Impl::Init(const Conv2dDesc& d, const Plan& p, const float* w,
     w = hwio.get();
   }
   PackParameters(plan, w, b, weights.get(), bias.get());
+  const int64_t w_count = Sizes(d).weights;
+  for (int64_t i = 0; i < w_count && !plan.nonfinite_weights; ++i) {
+    plan.nonfinite_weights = !std::isfinite(w[i]);
+  }
   plan.weights = weights.get();
   plan.bias = bias.get();
   info = MakePlanInfo(plan, threads);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "hwy/highway.h"
 #include "lib/common/geometry.h"
@@ -334,11 +336,43 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
   }
 }
 
+// Padding is zeros that join the sum, and 0 * NaN = 0 * Inf = NaN, but the
+// kernels above skip padded taps. When some weight is not finite
+// (plan.nonfinite_weights, known at creation; never otherwise), each output
+// with a padded tap whose weight is not finite becomes NaN, as in every GEMM
+// algorithm (which multiply the padding's zeros). After the clamp, which
+// keeps NaN.
+inline void PoisonPaddedTaps(const Plan& plan, const Task& task, float* y) {
+  const ConvGeometry& geo = plan.geo;
+  const float* wd = plan.weights;
+  for (int64_t r = task.m0; r < task.m1; ++r) {
+    const int64_t oh = r % geo.oh;
+    int64_t kh_lo, kh_hi;
+    ValidTaps(oh, geo.sh, geo.dh, geo.pt, geo.h, geo.kh, &kh_lo, &kh_hi);
+    for (int64_t ow = 0; ow < geo.ow; ++ow) {
+      int64_t kw_lo, kw_hi;
+      ValidTaps(ow, geo.sw, geo.dw, geo.pl, geo.w, geo.kw, &kw_lo, &kw_hi);
+      if (kh_lo == 0 && kh_hi == geo.kh && kw_lo == 0 && kw_hi == geo.kw) continue;
+      float* ypix = y + (r * geo.ow + ow) * geo.cout;
+      for (int64_t kh = 0; kh < geo.kh; ++kh) {
+        for (int64_t kw = 0; kw < geo.kw; ++kw) {
+          if (kh >= kh_lo && kh < kh_hi && kw >= kw_lo && kw < kw_hi) continue;
+          const float* wt = wd + (kh * geo.kw + kw) * plan.dw_cpad;
+          for (int64_t c = task.n0; c < task.n1; ++c) {
+            if (!std::isfinite(wt[c])) ypix[c] = std::numeric_limits<float>::quiet_NaN();
+          }
+        }
+      }
+    }
+  }
+}
+
 // One task: output rows [m0, m1) of the N * OH, channels [n0, n1).
 inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const float* x,
                                 float* y, void* /*ws*/) {
   DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, BlockOps(plan, plan.bias, 0, plan.geo.k),
                 y, task.m0, task.m1, task.n0, task.n1);
+  if (plan.nonfinite_weights) PoisonPaddedTaps(plan, task, y);
 }
 
 }  // namespace HWY_NAMESPACE

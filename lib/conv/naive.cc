@@ -27,10 +27,15 @@ void NaiveRows(const ConvGeometry& g, const PostOps& post, const float* x, const
         if (post.sum) acc = std::fma(post.sum_scale, *out, acc);
         for (int64_t kh = 0; kh < g.kh; ++kh) {
           const int64_t ih = oh * g.sh + kh * g.dh - g.pt;
-          if (ih < 0 || ih >= g.h) continue;
+          const bool row_in = ih >= 0 && ih < g.h;
           for (int64_t kw = 0; kw < g.kw; ++kw) {
             const int64_t iw = ow * g.sw + kw * g.dw - g.pl;
-            if (iw < 0 || iw >= g.w) continue;
+            if (!row_in || iw < 0 || iw >= g.w) {
+              // Padding: zeros, which join the sum (0 * NaN = NaN).
+              const float* wp = w + (kh * g.kw + kw) * g.cg * g.cout + o;
+              for (int64_t ci = 0; ci < g.cg; ++ci) acc += 0.0f * wp[ci * g.cout];
+              continue;
+            }
             // Channel ci of this pixel: NHWC adjacent, NCHW a plane apart.
             const float* xp = g.nchw ? x + ((n * g.cin + grp * g.cg) * g.h + ih) * g.w + iw
                                      : x + ((n * g.h + ih) * g.w + iw) * g.cin + grp * g.cg;

@@ -102,6 +102,11 @@ struct Plan {
   const float* bias = nullptr;
   int64_t b_panels = 0;  // GEMM: panels per group, ceil(Ng / NR)
   int64_t dw_cpad = 0;   // depthwise: padded channels
+  // Some weight is NaN or infinite. Padding is zeros that join the sum, and
+  // 0 * NaN = 0 * Inf = NaN: the GEMM algorithms multiply the padding's
+  // zeros; the depthwise kernel skips padded taps, so it then marks the
+  // outputs whose skipped taps hold such a weight (PoisonPaddedTaps).
+  bool nonfinite_weights = false;
   int64_t ws_bytes = 0;  // workspace per thread (multiple of 64)
 
   const char* kernel_id() const { return kernels->*(row->kernel_id); }

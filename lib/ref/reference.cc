@@ -44,10 +44,17 @@ void ReferenceConv2dAt(const Conv2dDesc& desc, const float* input,
   double mag = std::fabs(acc);
   for (int64_t kh = 0; kh < g.kh; ++kh) {
     const int64_t ih = oh * g.sh + kh * g.dh - g.pt;
-    if (ih < 0 || ih >= g.h) continue;
+    const bool row_in = ih >= 0 && ih < g.h;
     for (int64_t kw = 0; kw < g.kw; ++kw) {
       const int64_t iw = ow * g.sw + kw * g.dw - g.pl;
-      if (iw < 0 || iw >= g.w) continue;
+      if (!row_in || iw < 0 || iw >= g.w) {
+        // Padding: x = 0, and 0 * w joins the sum (NaN for a NaN or
+        // infinite weight, as every float algorithm computes it).
+        for (int64_t ci = 0; ci < g.cg; ++ci) {
+          acc += 0.0 * weights[WIndex(desc, g, kh, kw, ci, o)];
+        }
+        continue;
+      }
       for (int64_t ci = 0; ci < g.cg; ++ci) {
         const double p = static_cast<double>(input[XIndex(g, n, grp * g.cg + ci, ih, iw)]) *
                          weights[WIndex(desc, g, kh, kw, ci, o)];
@@ -132,10 +139,19 @@ Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
       }
       for (int64_t kh = 0; kh < g.kh; ++kh) {
         const int64_t ih = oh * g.sh + kh * g.dh - g.pt;
-        if (ih < 0 || ih >= g.h) continue;
+        const bool row_in = ih >= 0 && ih < g.h;
         for (int64_t kw = 0; kw < g.kw; ++kw) {
           const int64_t iw = ow * g.sw + kw * g.dw - g.pl;
-          if (iw < 0 || iw >= g.w) continue;
+          if (!row_in || iw < 0 || iw >= g.w) {
+            // Padding: x = 0, and 0 * w joins the sum (ReferenceConv2dAt).
+            const float* wt = weights + (kh * g.kw + kw) * g.cg * g.cout;
+            for (int64_t ci = 0; ci < g.cg; ++ci) {
+              for (int64_t o = 0; o < g.cout; ++o) {
+                acc[o] += 0.0 * wt[ci * g.cout + o];
+              }
+            }
+            continue;
+          }
           const float* xp = input + ((n * g.h + ih) * g.w + iw) * g.cin;
           const float* wt = weights + (kh * g.kw + kw) * g.cg * g.cout;
           for (int64_t grp = 0; grp < g.groups; ++grp) {
