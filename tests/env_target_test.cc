@@ -1,7 +1,9 @@
 // Run by meson with CONVKIT_TARGET set in the environment (read once, at the
 // first call): checks that it restricts dispatch, or that an unknown value
 // is reported naming CONVKIT_TARGET. Usage: env_target_test EXPECTED
-// where EXPECTED is a target name or "error".
+// where EXPECTED is a target name or "error"; or "best=T": the best target
+// this CPU supports must be T, and automatic dispatch must pick it (run under
+// qemu-x86_64-static -cpu Haswell | Westmere | Nehalem by scripts/old-cpus.py).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +18,16 @@ int main(int argc, char** argv) {
   }
   const char* env = std::getenv("CONVKIT_TARGET");
   std::string expected = argv[1];
+  if (expected.rfind("best=", 0) == 0) {
+    const std::string best = convkit::SupportedTargets().front();
+    convkit::Conv2dDesc d;
+    convkit::PlanInfo info;
+    const bool ok = convkit::ParseShapeSpec("h=5,w=5,ci=3,co=4,k=3", &d).ok() &&
+                    convkit::QueryPlan(d, convkit::Options(), &info).ok();
+    std::printf("best supported target %s, dispatch picks %s, want %s\n", best.c_str(),
+                info.target.c_str(), expected.c_str() + 5);
+    return ok && best == expected.substr(5) && info.target == best ? 0 : 1;
+  }
   convkit::Conv2dDesc d;
   if (!convkit::ParseShapeSpec("h=5,w=5,ci=3,co=4,k=3", &d).ok()) return 1;
   std::vector<float> x(75, 1.0f), w(108, 1.0f), y(36, 0.0f);
