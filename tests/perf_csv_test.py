@@ -8,6 +8,7 @@ the bad field. Usage: perf_csv_test.py CONVKIT_PERF OUT_DIR [--onednn] [--xnnpac
 import csv
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -28,6 +29,9 @@ def fail(msg):
 
 def main():
     perf, out = sys.argv[1], sys.argv[2]
+    # In a cross build meson runs tests through the exe_wrapper (qemu) and
+    # names it here; a python test must apply it to what it runs itself.
+    wrapper = shlex.split(os.environ.get("MESON_EXE_WRAPPER", ""))
     want = ["convkit", "naive"]
     if "--onednn" in sys.argv:
         want += ["onednn_nhwc", "onednn_blocked"]
@@ -35,7 +39,7 @@ def main():
         want += ["xnnpack"]
     os.makedirs(out, exist_ok=True)
     csv_path, json_path = os.path.join(out, "seeds.csv"), os.path.join(out, "seeds.json")
-    run = subprocess.run([perf, "--suite", "seeds", "--check", "--reps", "1", "--min-time", "0",
+    run = subprocess.run(wrapper + [perf, "--suite", "seeds", "--check", "--reps", "1", "--min-time", "0",
                           "--csv", csv_path, "--json", json_path],
                          capture_output=True, text=True)
     sys.stdout.write(run.stdout)
@@ -83,7 +87,7 @@ def main():
     if len(doc["rows"]) != len(rows) or not doc["machine"]["cpu"] or doc["machine"]["peak_gflops"] <= 0:
         fail("JSON does not match the CSV or lacks the machine description")
 
-    bad = subprocess.run([perf, "--shape", "h=5,w=5,ci=3,co=4,k=3y3"], capture_output=True, text=True)
+    bad = subprocess.run(wrapper + [perf, "--shape", "h=5,w=5,ci=3,co=4,k=3y3"], capture_output=True, text=True)
     if bad.returncode != 2 or "field k" not in bad.stderr:
         fail(f"malformed --shape: exit {bad.returncode}, stderr {bad.stderr!r}")
     print(f"ok: {len(rows)} rows, implementations {sorted(set(r['impl'] for r in rows))}")
