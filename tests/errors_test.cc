@@ -2,8 +2,13 @@
 // left untouched; batch 0 succeeds and does nothing. Run per target like the
 // rest of the operator tests (validation precedes dispatch, but a target
 // must not change that).
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -377,6 +382,51 @@ TEST_P(ErrorsTest, EmptyBatchDoesNothing) {
   EXPECT_TRUE(op->Forward(f.x.data(), f.y.data()).ok());
   EXPECT_TRUE(op->Forward(nullptr, nullptr).ok());
   EXPECT_TRUE(Untouched(f.y));
+}
+
+// More threads than the system will create: a Status naming "threads" from
+// every entry point, not the OpenMP runtime's exit ("Thread creation
+// failed"). In a child process whose address space is capped 256 MiB above
+// its current size, so that hundreds of thread stacks cannot fit.
+TEST(ThreadCreation, FailureIsAStatus) {
+#if defined(_OPENMP)
+  const Conv2dDesc d = Spec("n=1,h=4096,w=4,ci=4,co=4,k=1x1");
+  Options o;
+  o.threads = 400;
+  PlanInfo info;
+  ASSERT_TRUE(QueryPlan(d, o, &info).ok());
+  // At least 100 tasks: 100 stacks of the default 8 MiB exceed the cap.
+  ASSERT_GE(info.threads, 100) << "the shape must have the tasks";
+  std::vector<float> x(4096 * 4 * 4, 1.0f), w(16, 1.0f), y(4096 * 4 * 4, 5.0f);
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    long pages = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+      std::fclose(f);
+    }
+    const rlim_t cap = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{256} << 20);
+    const rlimit lim = {cap, cap};
+    if (pages == 0 || setrlimit(RLIMIT_AS, &lim) != 0) _exit(3);
+    const Status f = Conv2dForward(d, x.data(), w.data(), nullptr, y.data(), o);
+    const Status b = Conv2dBackwardData(d, y.data(), w.data(), x.data(), o);
+    const bool untouched = y[0] == 5.0f && x[0] == 1.0f;
+    std::printf("forward: %s\nbackward data: %s\n", f.message().c_str(), b.message().c_str());
+    std::fflush(stdout);
+    _exit(f.code() == StatusCode::kOutOfMemory && f.field() == "threads" &&
+                  b.code() == StatusCode::kOutOfMemory && b.field() == "threads" && untouched
+              ? 0
+              : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: could not cap the address space; 1: wrong status";
+#else
+  GTEST_SKIP() << "built without OpenMP: every call runs on the calling thread";
+#endif
 }
 
 }  // namespace

@@ -234,9 +234,12 @@ struct Options {
   std::string max_target;
   // OpenMP threads. 0 (automatic) = omp_get_max_threads() at call time, but
   // fewer for small convolutions (about one thread per 0.5 MFLOP). N > 0 =
-  // exactly N, at most kMaxThreads (more is kInvalidArgument: OpenMP
-  // runtimes abort the process when they cannot create threads). Either way never more threads than the work has independent
-  // tasks. Inside an active OpenMP parallel region convkit always runs on
+  // exactly N, at most kMaxThreads (more is kInvalidArgument). Either way
+  // never more threads than the work has independent tasks. OpenMP runtimes
+  // exit the process when they cannot create a thread, so the first call
+  // from a thread that needs more threads than before checks that the system
+  // can create them (creating and joining them once) and otherwise returns
+  // kOutOfMemory naming "threads", with nothing written. Inside an active OpenMP parallel region convkit always runs on
   // the calling thread alone (no nested parallelism, no oversubscription).
   // Without OpenMP, 1. Results are bit-identical for every thread count.
   int threads = 0;

@@ -41,6 +41,16 @@ inline int ResolveThreads(int requested, long long tasks, double flops) {
   return threads < 1 ? 1 : threads;
 }
 
+// OpenMP runtimes exit the process when they cannot create a thread
+// (libgomp prints "Thread creation failed" and calls exit). So before a
+// calling thread first asks for more threads than it has had, this creates
+// that many minus one POSIX threads at once, with the runtime's stack size,
+// and joins them: if the system refuses (memory, process limits), the call
+// returns kOutOfMemory naming "threads" and nothing runs. The runtime keeps
+// its threads between calls, so each new maximum is probed once per calling
+// thread (tens of microseconds).
+Status EnsureThreads(int threads);
+
 inline int ThreadIndex() {
 #if defined(_OPENMP)
   return omp_get_thread_num();

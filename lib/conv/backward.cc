@@ -191,6 +191,7 @@ Status BackwardData(const BackwardJob& job) {
   const int want = ResolveThreads(job.threads, INT64_MAX, flops);
   const TaskGrid split = MakeGrid(batches, M, N, phased ? 1 : kMR, nr, want);
   const int threads = ResolveThreads(job.threads, split.tasks, flops);
+  if (Status st = EnsureThreads(threads); !st.ok()) return st;
 
   // The transposed weights, packed once: NHWC as NR-column panels over
   // input channels (K rows each); NCHW as MR-row panels over input channels.
@@ -491,6 +492,7 @@ Status BackwardWeightsOhwi(const BackwardJob& job) {
   const int want = ResolveThreads(job.threads, INT64_MAX, flops);
   const TaskGrid split = WeightsGrid(g.groups, M, N, nr, want);
   const int threads = ResolveThreads(job.threads, split.tasks, flops);
+  if (Status st = EnsureThreads(threads); !st.ok()) return st;
   const int64_t mcp = RoundUp(std::min(blk.mc, RoundUp(M, kMR)), kMR);
   const int64_t ncp = RoundUp(std::min(blk.nc, RoundUp(N, nr)), nr);
   const int64_t kcp = RoundUp(std::min(blk.kc, P), kKU);
@@ -598,6 +600,7 @@ Status BackwardWeightsHwio(const BackwardJob& job) {
   const int want = ResolveThreads(job.threads, INT64_MAX, flops);
   const TaskGrid split = WeightsGrid(g.groups, M, N, nr, want);
   const int threads = ResolveThreads(job.threads, split.tasks, flops);
+  if (Status st = EnsureThreads(threads); !st.ok()) return st;
   const int64_t mcp = RoundUp(std::min(blk.mc, RoundUp(M, kMR)), kMR);
   const int64_t ncp = RoundUp(std::min(blk.nc, RoundUp(N, nr)), nr);
   const int64_t kcp = RoundUp(std::min(blk.kc, P), kKU);

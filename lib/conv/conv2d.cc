@@ -11,6 +11,7 @@
 #include "convkit/convkit.h"
 #include "lib/common/aligned.h"
 #include "lib/common/checked.h"
+#include "lib/common/threads.h"
 #include "lib/conv/plan.h"
 #include "lib/pack/panels.h"
 
@@ -136,6 +137,7 @@ Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
     return Invalid("output", "overlaps the input");
   }
   const Partition part = MakePartition(plan, call_threads > 0 ? call_threads : threads);
+  if (!(s = EnsureThreads(part.threads)).ok()) return s;
   const size_t need = WorkspaceBytesFor(plan, part.threads);
   alignas(64) char stack[kStackWorkspace];
   AlignedFloats owned;
