@@ -9,7 +9,8 @@ packages=(
   libhwy-dev                                 # Highway (>= 1.0.3)
   libgtest-dev                               # tests
   libomp-dev                                 # OpenMP for clang builds
-  clang libclang-rt-14-dev                   # sanitizer run (scripts/sanitize.sh)
+  clang libclang-rt-14-dev                   # sanitizers, libFuzzer (scripts/sanitize.sh, tsan.sh)
+  qemu-user-static                           # old x86 CPUs (scripts/old-cpus.py)
   libdnnl-dev libxnnpack-dev libpthreadpool-dev  # convkit-perf comparators
   python3-matplotlib                         # perf/plot.py
 )
