@@ -44,7 +44,8 @@ def main():
         with open(log) as f:
             runs += [(build, json.loads(line)) for line in f if line.strip()]
     for build, run in runs:
-        name, result = run["name"], run["result"]
+        # "project / test" when the project has several suites.
+        name, result = run["name"].split(" / ")[-1], run["result"]
         xml = None
         for sub in ("tests", "perf"):
             candidate = os.path.join(build, sub, name + ".xml")

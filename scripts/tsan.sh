@@ -27,6 +27,8 @@ if [ ! -f "$archer" ]; then
 fi
 export OMP_TOOL_LIBRARIES=$archer
 export ARCHER_OPTIONS=verbose=1
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4"
-export GTEST_FILTER='*Thread*'
+# libomp itself is not instrumented: its internal accesses are not ours
+# (Archer reports the synchronization that matters).
+export TSAN_OPTIONS="halt_on_error=1 ignore_noninstrumented_modules=1 second_deadlock_stack=1"
+export GTEST_FILTER='*Thread*:*OperatorReuseAndConcurrency*:*DataAndWeightsAgainstReference*'
 meson test -C "$build" --no-rebuild --print-errorlogs threads_test conv_test backward_test

@@ -399,7 +399,7 @@ TEST(MemoryHooks, GuardZonesAndFailureInjectionWork) {
   {
     AlignedFloats p = AllocateFloats(16);
     ASSERT_TRUE(p);
-    p[-1] = 1.0f;
+    *(p.get() - 1) = 1.0f;
   }
   EXPECT_EQ(debug::GuardViolations(), v0 + 2);
   {
