@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "convkit/version.h"  // CONVKIT_VERSION_MAJOR ... (generated)
+
 #if defined(_WIN32) && defined(CONVKIT_SHARED_BUILD)
 #define CONVKIT_API __declspec(dllexport)
 #elif defined(__GNUC__)

@@ -8,6 +8,6 @@ namespace convkit {
 Status::Status(StatusCode code, std::string field, std::string message)
     : code_(code), field_(std::move(field)), message_(std::move(message)) {}
 
-const char* Version() { return CONVKIT_VERSION; }
+const char* Version() { return CONVKIT_VERSION_STRING; }
 
 }  // namespace convkit
