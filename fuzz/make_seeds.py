@@ -5,6 +5,7 @@ include every extreme descriptor that once broke convkit (issue 8); each is
 replayed by `meson test --suite fuzz` in every build.
 Usage: python3 fuzz/make_seeds.py
 """
+import base64
 import os
 import random
 import struct
@@ -89,6 +90,11 @@ DESC = {
     "transposed_outpad_bad": desc(sh=2, sw=2, oph=2, opw=-1),
     "kernel_larger_than_input": desc(h=2, w=2, kh=3, kw=3),
     "kernel_fits_padding": desc(h=1, w=1, kh=3, kw=3, pt=1, pb=1, pl=1, pr=1),
+    # found by desc_fuzzer: a clamp to [inf, inf] (the checker's |inf - inf|)
+    "clamp_inf_inf": desc(h=1, w=1, pt=1, pb=1, pl=1, pr=1, lo=INF, hi=INF),
+    # found by conv_fuzzer: 1x1, a stride with one output column (was
+    # normalised to 1, and the 1x1 direct GEMM then read A as the input)
+    "stride_one_output_1x1": desc(h=5, w=2, ci=8, co=8, kh=1, kw=1, sw=2, algorithm=2),
 }
 
 
@@ -116,6 +122,11 @@ def main():
         "nchw_oihw_post": [2, 7, 6, 0, 4, 6, 2, 2, 0, 5, 5, 0, 7, 1 | 2 | 4 | 8 | (40 << 2), 0, 0, 1],
         "batch0": [0, 5, 5, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     }
+    # found by conv_fuzzer (the stride_one_output_1x1 bug above):
+    # direct_gemm n=2,h=3,w=2,ci=32,co=32,k=1x1,s=1x2,p=0:1:0:0,g=4
+    regress = base64.b64decode("ilLh/////wAwlAAAAAAAAAAAAAAA9A==")
+    with open(os.path.join(c, "regress_1x1_stride_one_output.bin"), "wb") as f:
+        f.write(regress)
     for i in range(40):
         seeds[f"random_{i:02d}"] = [rng.randrange(256) for _ in range(17)]
     for name, vals in seeds.items():

@@ -165,7 +165,8 @@ std::vector<float> ForwardAtOffset(const ConvData& data, const Options& o, int o
 }
 
 bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 // Input, weights, bias, output and workspace at each float offset 0..15

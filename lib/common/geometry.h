@@ -56,13 +56,16 @@ inline ConvGeometry MakeGeometry(const Conv2dDesc& d) {
   g.oh = (g.h + g.pt + g.pb - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
   g.ow = (g.w + g.pl + g.pr - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
   // A dilation with one tap and a stride with one output never move a
-  // coordinate: make them 1, so that the kernels' coordinate arithmetic only
-  // meets values bounded by the padded extent (Validate bounds it), never a
-  // caller's INT64_MAX (tap * dilation, (pad + stride - 1) / stride).
+  // coordinate, so the kernels' coordinate arithmetic need never meet a
+  // caller's INT64_MAX (tap * dilation, (pad + stride - 1) / stride): a
+  // one-tap dilation becomes 1, and a one-output stride larger than the
+  // padded extent (Validate bounds it by 2^60) becomes that extent + 1.
+  // Not 1: with stride 1 the kernels may assume an output row as long as
+  // the input row (the 1x1 direct GEMM reads A as the input itself).
   if (g.kh == 1) g.dh = 1;
   if (g.kw == 1) g.dw = 1;
-  if (g.oh == 1) g.sh = 1;
-  if (g.ow == 1) g.sw = 1;
+  if (g.oh == 1 && g.sh > g.h + g.pt + g.pb) g.sh = g.h + g.pt + g.pb + 1;
+  if (g.ow == 1 && g.sw > g.w + g.pl + g.pr) g.sw = g.w + g.pl + g.pr + 1;
   g.cg = g.cin / g.groups;
   g.ng = g.cout / g.groups;
   g.m = g.n * g.oh * g.ow;

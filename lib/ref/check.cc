@@ -105,7 +105,9 @@ std::string CompareWithReference(const Conv2dDesc& desc, const ReferenceOutputs&
   auto check = [&](int64_t index, double r, double m) {
     const double y = out[index];
     const double tol = exact ? 0.0 : Tolerance(r, m, terms);
-    const bool ok = (std::isnan(y) && std::isnan(r)) ||
+    // Equal values match (also infinities, e.g. a clamp to [inf, inf],
+    // whose error |y - r| would be NaN); NaN matches NaN.
+    const bool ok = y == r || (std::isnan(y) && std::isnan(r)) ||
                     (exact ? (Bits(out[index]) == Bits(static_cast<float>(r)) ||
                               (y == 0.0 && r == 0.0))
                            : std::fabs(y - r) <= tol);
