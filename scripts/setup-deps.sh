@@ -11,6 +11,7 @@ packages=(
   libomp-dev                                 # OpenMP for clang builds
   clang libclang-rt-14-dev                   # sanitizers, libFuzzer (scripts/sanitize.sh, tsan.sh)
   qemu-user-static                           # old x86 CPUs (scripts/old-cpus.py)
+  cmake                                      # find_package consumer (scripts/consumers.sh)
   libdnnl-dev libxnnpack-dev libpthreadpool-dev  # convkit-perf comparators
   python3-matplotlib                         # perf/plot.py
 )
