@@ -95,6 +95,9 @@ DESC = {
     # found by conv_fuzzer: 1x1, a stride with one output column (was
     # normalised to 1, and the 1x1 direct GEMM then read A as the input)
     "stride_one_output_1x1": desc(h=5, w=2, ci=8, co=8, kh=1, kw=1, sw=2, algorithm=2),
+    # found by desc_fuzzer: a subnormal clamp bound (ParseShapeSpec took
+    # strtof's underflow ERANGE for an error)
+    "clamp_subnormal": desc(lo=-3.57331108e-43, hi=1.97162694e-42),
 }
 
 
@@ -127,6 +130,13 @@ def main():
     regress = base64.b64decode("ilLh/////wAwlAAAAAAAAAAAAAAA9A==")
     with open(os.path.join(c, "regress_1x1_stride_one_output.bin"), "wb") as f:
         f.write(regress)
+    # found by desc_fuzzer: TransposedAsConv's extent minus huge pads
+    # overflowed (UBSan)
+    with open(os.path.join(d, "transposed_pads_overflow.bin"), "wb") as f:
+        f.write(base64.b64decode(
+            "AAAAAAAAAAEAREVCSUFOX0ZST05UAAAABAAAAAAAAAAEAAAAAAAAAAMAAAAAAAAAAwAAAAAAAAABAAAAAAAA"
+            "AAEAAAAAAAAAAAAAAAAAAAAAAAAAOiB2YWx1ZSBpcyBub3QgZGVmaW5lZAAAAAAAADogdmFsdWUgaXMgbm90IGRl"
+            "ZmluZWQAgP8AAIB/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="))
     for i in range(40):
         seeds[f"random_{i:02d}"] = [rng.randrange(256) for _ in range(17)]
     for name, vals in seeds.items():

@@ -144,6 +144,11 @@ TEST_P(ErrorsTest, DescriptorFields) {
       {"dilation_w", [](Conv2dDesc* d) {
          d->dilation_w = std::numeric_limits<int64_t>::max() / 2 + 1;  // 2 * it overflows
        }},
+      // Each extent fits, the padded image (2^59 x 2^59 x 4) does not.
+      {"pad_top", [](Conv2dDesc* d) {
+         d->pad_top = d->pad_left = int64_t{1} << 59;
+         d->stride_h = d->stride_w = int64_t{1} << 59;  // a small output
+       }},
   };
   for (const Case& c : cases) {
     Fixture f;
@@ -325,10 +330,10 @@ TEST_P(ErrorsTest, ExtremeValidDescriptors) {
          d->stride_w = kP - 1;
          d->dilation_w = kMax;
        }},
-      {"both, 4 channels", [](Conv2dDesc* d) {
+      {"both, 4 channels", [](Conv2dDesc* d) {  // padded image <= 2^62 elements
          d->in_channels = d->out_channels = d->groups = 4;
-         d->pad_top = d->pad_left = int64_t{1} << 59;
-         d->stride_h = d->stride_w = int64_t{1} << 59;
+         d->pad_top = d->pad_left = int64_t{1} << 29;
+         d->stride_h = d->stride_w = int64_t{1} << 29;
          d->dilation_h = d->dilation_w = kMax;
        }},
       {"huge stride, kernel 2", [](Conv2dDesc* d) {

@@ -626,10 +626,11 @@ Status BackwardWeightsHwio(const BackwardJob& job) {
       for (int64_t p = 0; p < kc; ++p) {
         const int64_t ih = oh * g.sh + kh * g.dh - g.pt, iw = ow * g.sw + kw * g.dw - g.pl;
         const bool in = ih >= 0 && ih < g.h && iw >= 0 && iw < g.w;
-        const int64_t pix = (n * g.h + ih) * g.w + iw;  // NHWC pixel index
         const int64_t c = grp * g.cg + ci;
+        // Offsets only for pixels inside: far in the padding they overflow.
         out[p] = !in ? 0.0f
-                     : job.x[g.nchw ? ((n * g.cin + c) * g.h + ih) * g.w + iw : pix * g.cin + c];
+                     : job.x[g.nchw ? ((n * g.cin + c) * g.h + ih) * g.w + iw
+                                    : ((n * g.h + ih) * g.w + iw) * g.cin + c];
         if (++ow == g.ow) {
           ow = 0;
           if (++oh == g.oh) {

@@ -221,7 +221,9 @@ Status TransposedAsConv(const ConvTranspose2dDesc& t, Conv2dDesc* conv) {
         __builtin_add_overflow(a, b, &a) || __builtin_add_overflow(a, op + 1, &a)) {
       return false;
     }
-    *out = a - pa - pb;
+    // Pads beyond the extent leave nothing (a negative size, rejected
+    // below), also where the difference itself would overflow.
+    if (__builtin_sub_overflow(a, pa, out) || __builtin_sub_overflow(*out, pb, out)) *out = -1;
     return true;
   };
   Conv2dDesc c;

@@ -60,7 +60,8 @@ HWY_INLINE void PackNchwBlock(const ConvGeometry& geo, const float* HWY_RESTRICT
       int64_t len = std::min(nc - jj, OW - ow);  // rest of this output row
       const int64_t ih = oh * geo.sh + kh * geo.dh - geo.pt;
       const bool row_in = ih >= 0 && ih < H;
-      const float* HWY_RESTRICT xr = xc + ih * W;
+      // (A row far in the padding would overflow the pointer.)
+      const float* HWY_RESTRICT xr = row_in ? xc + ih * W : xc;
       int64_t iw = ow * sw + kw * geo.dw - geo.pl;
       while (len > 0) {
         const int64_t take = std::min(len, nr - lane);

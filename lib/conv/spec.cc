@@ -1,6 +1,7 @@
 // The one-line shape syntax (documented in convkit.h), shared by the tests,
 // the corpus files and convkit-perf.
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -58,7 +59,10 @@ bool ParseFloat(const std::string& text, float* value) {
   errno = 0;
   char* end = nullptr;
   const float v = std::strtof(t.c_str(), &end);
-  if (errno == ERANGE || end == nullptr || *end != '\0') return false;
+  if (end == nullptr || end == t.c_str() || *end != '\0') return false;
+  // ERANGE: overflow (+-HUGE_VALF) is an error; underflow to a subnormal
+  // (which FormatShapeSpec writes for a subnormal bound) is the value.
+  if (errno == ERANGE && std::isinf(v)) return false;
   *value = v;
   return true;
 }

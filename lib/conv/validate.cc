@@ -156,6 +156,25 @@ Status Validate(const Conv2dDesc& d) {
   if (!(s = CountElements("output", {images, oh, ow, d.out_channels}, &count)).ok()) {
     return s;
   }
+  // Offsets into one padded image, (ih * W + iw) * C and the taps'
+  // (kh * dh * W + kw * dw) * C, must stay in 64-bit even far in the
+  // padding: (in_h + pads) x (in_w + pads) x in_channels <= 2^62. Named by
+  // the pad that makes it so, else by in_channels.
+  {
+    const int64_t ph = d.in_h + d.pad_top + d.pad_bottom;  // <= 2^60 each
+    const int64_t pw = d.in_w + d.pad_left + d.pad_right;
+    int64_t padded;
+    if (!CheckedMul(ph, pw, &padded) || !CheckedMul(padded, d.in_channels, &padded) ||
+        padded > (int64_t{1} << 62)) {
+      const bool rows = d.pad_top + d.pad_bottom >= d.pad_left + d.pad_right;
+      const char* field = d.pad_top + d.pad_bottom + d.pad_left + d.pad_right == 0
+                              ? "in_channels"
+                          : rows ? (d.pad_top >= d.pad_bottom ? "pad_top" : "pad_bottom")
+                                 : (d.pad_left >= d.pad_right ? "pad_left" : "pad_right");
+      return Invalid(field, "makes the padded input of one image, (in_h + pads) x "
+                            "(in_w + pads) x in_channels, exceed 2^62 elements");
+    }
+  }
   return Status();
 }
 
