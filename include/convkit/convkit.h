@@ -133,7 +133,8 @@ struct Conv2dDesc {
 };
 
 // Checks every field (ranges, divisibility, dilated kernel against the padded
-// input, 64-bit and size_t overflow of every tensor's element and byte count).
+// input, padded extents <= 2^60 and one padded image <= 2^62 elements, 64-bit
+// and size_t overflow of every tensor's element and byte count).
 CONVKIT_API Status Validate(const Conv2dDesc& desc);
 
 // Validates desc and returns the output height and width.
