@@ -158,8 +158,8 @@ HWY_INLINE hn::Vec<D> ClampV(D d, hn::Vec<D> v, hn::Vec<D> lo, hn::Vec<D> hi) {
   return hn::Min(hi, hn::Max(lo, v));
 #else
   (void)d;
-  v = hn::IfThenElse(v < lo, lo, v);
-  return hn::IfThenElse(v > hi, hi, v);
+  v = hn::IfThenElse(hn::Lt(v, lo), lo, v);
+  return hn::IfThenElse(hn::Gt(v, hi), hi, v);
 #endif
 }
 
