@@ -6,7 +6,7 @@
 // tensors) are checked at a documented sample of output pixels
 // (ReferenceOutputs in lib/ref/check.h) plus an every-element NaN scan.
 // CONVKIT_CORPUS_EVERY=N makes every target run every Nth shape only
-// (scripts/old-cpus.py, under emulation).
+// (scripts/qemu-suite.py, under emulation).
 #include <cstdlib>
 #include <string>
 #include <vector>

@@ -3,7 +3,8 @@
 // is reported naming CONVKIT_TARGET. Usage: env_target_test EXPECTED
 // where EXPECTED is a target name or "error"; or "best=T": the best target
 // this CPU supports must be T, and automatic dispatch must pick it (run under
-// qemu-x86_64-static -cpu Haswell | Westmere | Nehalem by scripts/old-cpus.py).
+// qemu-x86_64-static -cpu Haswell | Westmere | Nehalem, or qemu-aarch64-static, by
+// scripts/qemu-suite.py).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

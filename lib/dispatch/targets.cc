@@ -46,6 +46,20 @@ int64_t LoadLimit() {
   return bit;
 }
 
+// "(this build has SVE_256, SVE2, SVE, NEON, SCALAR)": the names a caller
+// may give, best first, from what was compiled for this architecture.
+std::string KnownTargetsHint() {
+  std::string names;
+  const int64_t compiled = CompiledTargetBits();
+  for (int b = 0; b < 63; ++b) {
+    const int64_t t = int64_t{1} << b;
+    if ((compiled & t) == 0) continue;
+    names += names.empty() ? "" : ", ";
+    names += (t == HWY_SCALAR || t == HWY_EMU128) ? "SCALAR" : hwy::TargetName(t);
+  }
+  return " (this build has " + names + ", or BEST)";
+}
+
 }  // namespace
 
 int64_t CompiledTargetBits() { return HWY_TARGETS; }
@@ -79,8 +93,7 @@ Status SelectTarget(const std::string& limit, int64_t* target) {
     if (!ParseTargetLimit(limit, &limit_bit)) {
       return Status(StatusCode::kInvalidArgument, "max_target",
                     "convkit: max_target \"" + limit +
-                        "\" is not a Highway target name (e.g. AVX3, AVX2, "
-                        "SSE4, SSSE3, SCALAR)");
+                        "\" is not a Highway target name" + KnownTargetsHint());
     }
   } else {
     limit_bit = LoadLimit();
@@ -88,8 +101,7 @@ Status SelectTarget(const std::string& limit, int64_t* target) {
       std::lock_guard<std::mutex> lock(g_env_mutex);
       return Status(StatusCode::kInvalidArgument, "CONVKIT_TARGET",
                     "convkit: CONVKIT_TARGET=\"" + g_env_value +
-                        "\" is not a Highway target name (e.g. AVX3, AVX2, "
-                        "SSE4, SSSE3, SCALAR)");
+                        "\" is not a Highway target name" + KnownTargetsHint());
     }
   }
   // Lower bits are better targets: "no better than limit" keeps bits >= it.
@@ -108,8 +120,7 @@ Status SetMaxTarget(const std::string& name) {
   if (!dispatch::ParseTargetLimit(name, &bit)) {
     return Status(StatusCode::kInvalidArgument, "target",
                   "convkit: \"" + name +
-                      "\" is not a Highway target name (e.g. AVX3, AVX2, SSE4, "
-                      "SSSE3, SCALAR)");
+                      "\" is not a Highway target name" + dispatch::KnownTargetsHint());
   }
   // "" removes the API's limit, so that CONVKIT_TARGET (next in order)
   // applies again: re-read at the next use. "BEST" is an explicit "none".
