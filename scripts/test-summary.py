@@ -19,7 +19,7 @@ def gtest_counts(path):
     failures = []
     for case in ET.parse(path).getroot().iter("testcase"):
         name = case.get("classname", "") + "." + case.get("name", "")
-        if case.find("failure") is not None:
+        if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
             failures.append(name)
         elif case.get("result") == "skipped" or case.get("status") == "notrun" \
@@ -67,7 +67,7 @@ def main():
             failures.append(f"{name} ({result})")
     for name in failures:
         print(f"FAILED: {name}")
-    print(f"{skipped} skipped (targets this CPU cannot run)")
+    print(f"{skipped} skipped (targets this CPU cannot run; PyTorch cases without torch)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
