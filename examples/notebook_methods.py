@@ -37,11 +37,17 @@ SHAPES = [
 ]
 
 
+def out_size(x, w, stride):
+    """(OH, OW) of an unpadded convolution, as the notebooks compute it."""
+    (_, h, wd, _), (kh, kw, _, _) = x.shape, w.shape
+    return (h - kh) // stride[0] + 1, (wd - kw) // stride[1] + 1
+
+
 def conv_naive(x, w, stride):
-    n, h, wd, c = x.shape
+    n, _, _, c = x.shape
     kh, kw, _, co = w.shape
     sh, sw = stride
-    oh, ow = (h - kh) // sh + 1, (wd - kw) // sw + 1
+    oh, ow = out_size(x, w, stride)
     out = np.zeros((n, oh, ow, co), dtype=np.float32)
     for i in range(n):
         for o in range(co):
@@ -57,11 +63,10 @@ def conv_naive(x, w, stride):
 
 
 def conv_shifted(x, w, stride):
-    n, h, wd, c = x.shape
     kh, kw, _, co = w.shape
     sh, sw = stride
-    oh, ow = (h - kh) // sh + 1, (wd - kw) // sw + 1
-    out = np.zeros((n, oh, ow, co), dtype=np.float32)
+    oh, ow = out_size(x, w, stride)
+    out = np.zeros((x.shape[0], oh, ow, co), dtype=np.float32)
     for m in range(kh):
         for q in range(kw):
             out += x[:, m:m + (oh - 1) * sh + 1:sh, q:q + (ow - 1) * sw + 1:sw, :] @ w[m, q]
@@ -69,10 +74,10 @@ def conv_shifted(x, w, stride):
 
 
 def conv_im2col(x, w, stride):
-    n, h, wd, c = x.shape
+    n, _, _, c = x.shape
     kh, kw, _, co = w.shape
     sh, sw = stride
-    oh, ow = (h - kh) // sh + 1, (wd - kw) // sw + 1
+    oh, ow = out_size(x, w, stride)
     ns, hs, ws, cs = x.strides
     a = np.lib.stride_tricks.as_strided(
         x, shape=(n, oh, ow, kh, kw, c), strides=(ns, hs * sh, ws * sw, hs, ws, cs))

@@ -313,6 +313,15 @@ def plan(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, layout="NHW
 
 # --- backward and transposed ----------------------------------------------
 
+def _check_dy(dy, desc, layout):
+    """dy must have the shape of desc's output."""
+    oh, ow = _convkit.output_shape(desc)
+    want = _y_shape(desc.batch, oh, ow, desc.out_channels, layout)
+    if dy.shape != want:
+        raise ValueError(f"convkit: dy has shape {dy.shape}, but the convolution's output "
+                         f"is {want}")
+
+
 def conv2d_backward_data(dy, w, input_shape, stride=1, padding=0, dilation=1, groups=1,
                          layout="NHWC", *, out=None, threads=0, max_target=None,
                          copy=False):
@@ -327,11 +336,7 @@ def conv2d_backward_data(dy, w, input_shape, stride=1, padding=0, dilation=1, gr
         raise ValueError(f"convkit: input_shape must have 4 dimensions, not {input_shape}")
     desc = _conv_desc(input_shape, w.shape, False, stride, padding, dilation, groups,
                       layout, x_name="input_shape")
-    oh, ow = _convkit.output_shape(desc)
-    want = _y_shape(desc.batch, oh, ow, desc.out_channels, layout)
-    if dy.shape != want:
-        raise ValueError(f"convkit: dy has shape {dy.shape}, but the convolution's output "
-                         f"is {want}")
+    _check_dy(dy, desc, layout)
     dx = _out(out, input_shape)
     _convkit.backward_data(desc, dy, w, dx, _target(max_target), _threads(threads))
     return dx
@@ -352,11 +357,7 @@ def conv2d_backward_weights(x, dy, weight_shape, stride=1, padding=0, dilation=1
         raise ValueError(f"convkit: weight_shape must have 4 dimensions, not {weight_shape}")
     desc = _conv_desc(x.shape, weight_shape, bool(bias), stride, padding, dilation, groups,
                       layout, w_name="weight_shape")
-    oh, ow = _convkit.output_shape(desc)
-    want = _y_shape(desc.batch, oh, ow, desc.out_channels, layout)
-    if dy.shape != want:
-        raise ValueError(f"convkit: dy has shape {dy.shape}, but the convolution's output "
-                         f"is {want}")
+    _check_dy(dy, desc, layout)
     dw = np.empty(weight_shape, dtype=np.float32)
     db = np.empty(desc.out_channels, dtype=np.float32) if bias else None
     _convkit.backward_weights(desc, x, dy, dw, db, _target(max_target), _threads(threads))
