@@ -5,6 +5,7 @@
 // DecodeSmall below; fuzz/make_seeds.py writes seeds in it.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -28,7 +29,7 @@ struct Case {
 
 // 24 bytes: n, h, w, groups, Cin/G, Cout/G, kh, kw, strides, pads (2),
 // dilations, flags, sum_scale, algorithm, target, threads, then the data
-// seed (8 bytes).
+// seed (8 bytes) and the pixel strides (1 byte).
 Case DecodeSmall(Reader* r) {
   Case c;
   Conv2dDesc& d = c.desc;
@@ -74,6 +75,12 @@ Case DecodeSmall(Reader* r) {
   c.options.max_target = targets[target % targets.size()];
   c.options.threads = 1 + threads % 4;
   c.seed = r->Take<uint64_t>();
+  // Pixel strides (NHWC), last so that older corpus inputs decode as before.
+  const uint8_t ps = r->Byte();
+  if (d.layout == Layout::kNhwc) {
+    if (ps & 1) d.in_pixel_stride = d.in_channels + (ps >> 2) % 8;
+    if (ps & 2) d.out_pixel_stride = d.out_channels + (ps >> 5);
+  }
   return c;
 }
 
@@ -131,6 +138,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string cmp = ref::CompareWithReference(d, ref, y.data(), false);
   if (!cmp.empty()) fuzz::Fail(c, "forward: " + cmp);
+  // Floats between output pixels keep what they held.
+  const int64_t ys = d.out_pixel_stride;
+  for (int64_t i = 0; ys > d.out_channels && i < sz.output; ++i) {
+    if (i % ys >= d.out_channels && std::memcmp(&y[i], &prev[i], sizeof(float)) != 0) {
+      fuzz::Fail(c, "forward wrote between output pixels at " + std::to_string(i));
+    }
+  }
 
   if (d.has_sum || d.output_min != -INFINITY || d.output_max != INFINITY) return 0;
   Options bo = c.options;

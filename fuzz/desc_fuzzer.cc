@@ -122,6 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   t.has_bias = d.has_bias;
   t.layout = d.layout;
   t.weights_layout = d.weights_layout;
+  t.in_pixel_stride = d.in_pixel_stride;
+  t.out_pixel_stride = d.out_pixel_stride;
   Conv2dDesc c;
   const Status ts = TransposedAsConv(t, &c);
   if (ts.ok() && !Validate(c).ok()) fuzz::Fail("TransposedAsConv gave an invalid convolution", c);

@@ -79,6 +79,9 @@ inline void DecodeFull(Reader* r, Conv2dDesc* d, Options* o, int64_t* out_pad_h,
   o->max_target = TargetName(r->Byte());
   *out_pad_h = r->Take<int64_t>();
   *out_pad_w = r->Take<int64_t>();
+  // Last, so that inputs written before these fields decode as before (0).
+  d->in_pixel_stride = r->Take<int64_t>();
+  d->out_pixel_stride = r->Take<int64_t>();
 }
 
 }  // namespace fuzz

@@ -132,6 +132,71 @@ TEST_P(BackwardTest, DataAndWeightsAgainstReference) {
   }
 }
 
+// NHWC pixel strides: x and dy read only at their pixels' channels (NaN in
+// between), dx written only there (guards in between), against the
+// references at the same strides, bit-identical across thread counts.
+TEST_P(BackwardTest, PixelStrides) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const std::string& shape : Shapes()) {
+    for (const char* weights : {"", ",weights=oihw"}) {
+      Conv2dDesc d = Spec(shape + weights);
+      d.in_pixel_stride = d.in_channels + 3;
+      d.out_pixel_stride = 2 * d.out_channels + 1;
+      SCOPED_TRACE(FormatShapeSpec(d));
+      const TensorSizes sz = Sizes(d);
+      std::vector<float> x = Random(sz.input, 1), w = Random(sz.weights, 2);
+      std::vector<float> dy = Random(sz.output, 3);
+      auto x_gap = [&](int64_t i) { return i % d.in_pixel_stride >= d.in_channels; };
+      auto y_gap = [&](int64_t i) { return i % d.out_pixel_stride >= d.out_channels; };
+      for (int64_t i = 0; i < sz.input; ++i) {
+        if (x_gap(i)) x[i] = nan;
+      }
+      for (int64_t i = 0; i < sz.output; ++i) {
+        if (y_gap(i)) dy[i] = nan;
+      }
+      std::vector<double> dx_ref(sz.input), dx_mag(sz.input);
+      ref::BackwardData(d, dy.data(), w.data(), nullptr, dx_ref.data(), dx_mag.data());
+      std::vector<double> dw_ref(sz.weights), dw_mag(sz.weights), db_ref(d.out_channels),
+          db_mag(d.out_channels);
+      ref::BackwardWeights(d, x.data(), dy.data(), dw_ref.data(), dw_mag.data(),
+                           d.has_bias ? db_ref.data() : nullptr, db_mag.data());
+      int64_t oh = 0, ow = 0;
+      ASSERT_TRUE(OutputShape(d, &oh, &ow).ok());
+      const int64_t data_terms = d.kernel_h * d.kernel_w * d.out_channels / d.groups;
+      const int64_t weight_terms = d.batch * oh * ow;
+      std::vector<float> first_dx;
+      for (int threads : {1, 3}) {
+        Options o;
+        o.max_target = target();
+        o.threads = threads;
+        Guarded dx(sz.input), dw(sz.weights), db(d.out_channels);
+        ASSERT_TRUE(Conv2dBackwardData(d, dy.data(), w.data(), dx.data(), o).ok());
+        const Status s = Conv2dBackwardWeights(d, x.data(), dy.data(), dw.data(),
+                                               d.has_bias ? db.data() : nullptr, o);
+        ASSERT_TRUE(s.ok()) << s.message();
+        EXPECT_TRUE(dx.GuardsHold() && dw.GuardsHold() && db.GuardsHold());
+        int64_t bad = 0;
+        for (int64_t i = 0; i < sz.input; ++i) {
+          const float got = dx.data()[i];
+          bad += x_gap(i) ? got != kGuard
+                          : !(std::fabs(got - dx_ref[i]) <=
+                              ref::Tolerance(dx_ref[i], dx_mag[i], data_terms));
+        }
+        EXPECT_EQ(0, bad) << threads << " threads: dx wrong or written between pixels";
+        EXPECT_TRUE(Near(dw_ref, dw_mag, dw.data(), weight_terms, "dw"));
+        if (d.has_bias) {
+          EXPECT_TRUE(Near(db_ref, db_mag, db.data(), weight_terms, "dbias"));
+        }
+        if (threads == 1) {
+          first_dx.assign(dx.data(), dx.data() + sz.input);
+        } else {
+          EXPECT_EQ(0, std::memcmp(first_dx.data(), dx.data(), first_dx.size() * 4));
+        }
+      }
+    }
+  }
+}
+
 // <conv(x), dy> = <x, dx> and <conv_w(x), dy> = <w, dw>, in double: the
 // backward passes are the adjoints of the forward convolution.
 TEST_P(BackwardTest, AdjointIdentities) {

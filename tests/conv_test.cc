@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convkit/convkit.h"
@@ -348,6 +349,136 @@ TEST_P(ConvTest, Layouts) {
   // An NHWC-only algorithm on NCHW is kUnsupported, naming the algorithm.
   o.algorithm = Algorithm::kDirectGemm;
   EXPECT_EQ(StatusCode::kUnsupported, QueryPlan(d, o, &info).code());
+}
+
+// Pixel strides (NHWC): input and output pixels further apart than their
+// channels, on every algorithm that applies, through each kernel path (the
+// 1x1 stride-1 direct GEMM that reads the input as A, merged kernel-row runs
+// of 3-channel first layers, which strides must split, the depthwise
+// blocks, padded tiles, groups, post-ops). The input's gaps hold NaN and the
+// output's guards (ConvTester): reading or writing one shows.
+TEST_P(ConvTest, PixelStrides) {
+  const std::vector<std::string> shapes = {
+      "n=2,h=7,w=9,ci=19,co=21,k=1x1,bias=1",
+      "n=1,h=6,w=7,ci=300,co=33,k=1x1,bias=1",
+      "n=2,h=10,w=11,ci=3,co=16,k=3x3,p=1",
+      "n=1,h=17,w=19,ci=3,co=5,k=5x5,s=2,p=2,bias=1",
+      "n=2,h=9,w=10,ci=19,co=21,k=3x3,p=1,bias=1,sum=0.5,min=-0.25",
+      "n=2,h=12,w=11,ci=16,co=13,k=3x3,s=2,p=1,d=2,max=0.5",
+      "n=2,h=7,w=9,ci=12,co=18,k=5x3,g=3,p=2:0:1:1,bias=1",
+      "n=2,h=10,w=19,ci=13,co=13,k=3x3,g=13,p=1,bias=1",
+      "n=1,h=9,w=21,ci=40,co=40,k=3x3,g=40,s=2,p=1,sum=1",
+      "n=1,h=8,w=23,ci=8,co=8,k=5x5,g=8,p=2,bias=1,min=0",
+  };
+  for (const std::string& shape : shapes) {
+    const Conv2dDesc dense = Spec(shape);
+    for (const auto& [xs, ys] : {std::pair<int64_t, int64_t>{dense.in_channels + 5, 0},
+                                 {0, dense.out_channels + 3},
+                                 {3 * dense.in_channels, 2 * dense.out_channels + 1}}) {
+      Conv2dDesc d = dense;
+      d.in_pixel_stride = xs;
+      d.out_pixel_stride = ys;
+      const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 31);
+      const std::unique_ptr<Reference> ref = MakeReference(*data);
+      for (Algorithm a : Algorithms(d)) {
+        EXPECT_TRUE(ConvTester().target(target()).algorithm(a).Test(*data, *ref));
+        EXPECT_TRUE(ConvTester().target(target()).algorithm(a).threads(3).Test(*data, *ref));
+      }
+    }
+  }
+  // A transposed convolution at pixel strides: y's gaps untouched, and the
+  // same values as at the dense layout.
+  ConvTranspose2dDesc t;
+  t.batch = 2;
+  t.in_h = 5;
+  t.in_w = 6;
+  t.in_channels = 7;
+  t.out_channels = 9;
+  t.kernel_h = t.kernel_w = 3;
+  t.stride_h = t.stride_w = 2;
+  t.pad_top = t.pad_left = 1;
+  t.has_bias = true;
+  Conv2dDesc c;
+  ASSERT_TRUE(TransposedAsConv(t, &c).ok());
+  const int64_t pixels_in = t.batch * t.in_h * t.in_w, pixels_out = c.batch * c.in_h * c.in_w;
+  std::vector<float> x(static_cast<size_t>(pixels_in * 10)), w(static_cast<size_t>(Sizes(c).weights)),
+      bias(9);
+  FillRandom(x.data(), static_cast<int64_t>(x.size()), 41);
+  FillRandom(w.data(), static_cast<int64_t>(w.size()), 42);
+  FillRandom(bias.data(), 9, 43);
+  std::vector<float> x_dense(static_cast<size_t>(pixels_in * 7));
+  for (int64_t p = 0; p < pixels_in; ++p) {
+    for (int64_t ch = 0; ch < 7; ++ch) x_dense[p * 7 + ch] = x[p * 10 + ch];
+    for (int64_t ch = 7; ch < 10; ++ch) x[p * 10 + ch] = std::numeric_limits<float>::quiet_NaN();
+  }
+  Options o;
+  o.max_target = target();
+  std::vector<float> y_dense(static_cast<size_t>(pixels_out * 9));
+  ASSERT_TRUE(ConvTranspose2d(t, x_dense.data(), w.data(), bias.data(), y_dense.data(), o).ok());
+  ConvTranspose2dDesc ts = t;
+  ts.in_pixel_stride = 10;
+  ts.out_pixel_stride = 12;
+  GuardedOutput y(pixels_out * 12 - 3, 9, 12);
+  ASSERT_TRUE(ConvTranspose2d(ts, x.data(), w.data(), bias.data(), y.data(), o).ok());
+  EXPECT_EQ("", y.CheckGuards());
+  for (int64_t p = 0; p < pixels_out; ++p) {
+    for (int64_t ch = 0; ch < 9; ++ch) {
+      ASSERT_EQ(y_dense[p * 9 + ch], y.data()[p * 12 + ch]) << "pixel " << p << " channel " << ch;
+    }
+  }
+}
+
+// Convolving one channel slice of a tensor into another slice of the same
+// tensor (a concatenation written in place, as DenseNet does): allowed when
+// no float is in both, rejected with nothing written when one is.
+TEST_P(ConvTest, PixelStridesSlicesOfOneBuffer) {
+  const int64_t total = 40;  // channels of the shared tensor
+  Conv2dDesc d = Spec("n=2,h=9,w=8,ci=16,co=12,k=3x3,p=1,bias=1");
+  d.in_pixel_stride = d.out_pixel_stride = total;
+  const int64_t pixels = 2 * 9 * 8;
+  std::vector<float> buf(static_cast<size_t>(pixels * total));
+  FillRandom(buf.data(), static_cast<int64_t>(buf.size()), 5);
+  std::vector<float> w(static_cast<size_t>(Sizes(d).weights)), bias(12);
+  FillRandom(w.data(), static_cast<int64_t>(w.size()), 6);
+  FillRandom(bias.data(), 12, 7);
+  // The expected output: the same algorithm on a dense copy of the slice.
+  Conv2dDesc dense = d;
+  dense.in_pixel_stride = dense.out_pixel_stride = 0;
+  std::vector<float> x(static_cast<size_t>(pixels * 16)), want(static_cast<size_t>(pixels * 12));
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int64_t ch = 0; ch < 16; ++ch) x[p * 16 + ch] = buf[p * total + 4 + ch];
+  }
+  Options o;
+  o.max_target = target();
+  for (Algorithm a : Algorithms(d)) {
+    o.algorithm = a;
+    o.threads = 2;
+    ASSERT_TRUE(Conv2dForward(dense, x.data(), w.data(), bias.data(), want.data(), o).ok());
+    // Input channels [4, 20), output channels [20, 32) and [28, 40): fine.
+    for (int64_t out_at : {20, 28}) {
+      std::vector<float> b = buf;
+      const Status s = Conv2dForward(d, b.data() + 4, w.data(), bias.data(), b.data() + out_at, o);
+      ASSERT_TRUE(s.ok()) << AlgorithmName(a) << ": " << s.message();
+      for (int64_t p = 0; p < pixels; ++p) {
+        for (int64_t ch = 0; ch < total; ++ch) {
+          const bool out = ch >= out_at && ch < out_at + 12;
+          const float expect = out ? want[p * 12 + ch - out_at] : buf[p * total + ch];
+          ASSERT_EQ(expect, b[p * total + ch])
+              << AlgorithmName(a) << " output at channel " << out_at << ": pixel " << p
+              << " channel " << ch;
+        }
+      }
+    }
+    // Output channels [19, 31) or [0, 12) share floats with the input's
+    // [4, 20): kInvalidArgument naming the output, buffer untouched.
+    for (int64_t out_at : {19, 0}) {
+      std::vector<float> b = buf;
+      const Status s = Conv2dForward(d, b.data() + 4, w.data(), bias.data(), b.data() + out_at, o);
+      EXPECT_EQ(StatusCode::kInvalidArgument, s.code()) << out_at;
+      EXPECT_EQ("output", s.field());
+      EXPECT_TRUE(b == buf);
+    }
+  }
 }
 
 // The clamp keeps NaN (as PyTorch's clamp and relu do) on every target's

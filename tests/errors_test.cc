@@ -122,6 +122,21 @@ TEST_P(ErrorsTest, DescriptorFields) {
          d->kernel_w = 1000;
          d->dilation_w = 1000;
        }},
+      // Pixel strides: below the channel count, negative, NCHW, overflowing.
+      {"in_pixel_stride", [](Conv2dDesc* d) { d->in_pixel_stride = d->in_channels - 1; }},
+      {"in_pixel_stride", [](Conv2dDesc* d) { d->in_pixel_stride = -4; }},
+      {"out_pixel_stride", [](Conv2dDesc* d) { d->out_pixel_stride = d->out_channels - 1; }},
+      {"out_pixel_stride", [](Conv2dDesc* d) { d->out_pixel_stride = -1; }},
+      {"in_pixel_stride", [](Conv2dDesc* d) {
+         d->in_pixel_stride = 16;
+         d->layout = Layout::kNchw;
+       }},
+      {"out_pixel_stride", [](Conv2dDesc* d) {
+         d->out_pixel_stride = 16;
+         d->layout = Layout::kNchw;
+       }},
+      {"in_pixel_stride", [](Conv2dDesc* d) { d->in_pixel_stride = int64_t{1} << 60; }},
+      {"out_pixel_stride", [](Conv2dDesc* d) { d->out_pixel_stride = int64_t{1} << 60; }},
       {"layout", [](Conv2dDesc* d) { d->layout = static_cast<Layout>(7); }},
       {"weights_layout", [](Conv2dDesc* d) { d->weights_layout = static_cast<WeightsLayout>(-1); }},
       // Post-ops: NaN bounds, an empty range, a non-finite sum scale.

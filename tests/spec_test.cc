@@ -62,6 +62,11 @@ TEST(SpecTest, FormatRoundTrips) {
   const std::string spec = "n=2,h=5,w=7,ci=6,co=4,k=3x2,s=2x1,p=1:0:2:3,d=1x2,g=2,bias=1";
   ASSERT_TRUE(ParseShapeSpec(spec, &d).ok());
   EXPECT_EQ(spec, FormatShapeSpec(d));
+  const std::string strided = "n=1,h=4,w=4,ci=8,co=16,k=1x1,s=1x1,p=0:0:0:0,d=1x1,g=1,xps=24,yps=40";
+  ASSERT_TRUE(ParseShapeSpec(strided, &d).ok());
+  EXPECT_EQ(24, d.in_pixel_stride);
+  EXPECT_EQ(40, d.out_pixel_stride);
+  EXPECT_EQ(strided, FormatShapeSpec(d));
 }
 
 TEST(SpecTest, ErrorsNameTheField) {
@@ -82,6 +87,8 @@ TEST(SpecTest, ErrorsNameTheField) {
       {"h=5,w=5,ci=3,co=4,k=3,g=1.5", "g"},
       {"h=5,w=5,ci=3,co=4,k=3,n=", "n"},
       {"h=5,w=5,ci=3,co=4,k=3,bias=2", "bias"},
+      {"h=5,w=5,ci=3,co=4,k=3,xps=x", "xps"},
+      {"h=5,w=5,ci=3,co=4,k=3,yps=", "yps"},
       {"h=5,w=5,ci=3,co=4,k=3,q=1", "q"},    // unknown field
       {"h=5,h=6,w=5,ci=3,co=4,k=3", "h"},    // duplicate
       {"h=99999999999999999999,w=5,ci=3,co=4,k=3", "h"},  // out of range

@@ -130,6 +130,16 @@ struct Conv2dDesc {
   float output_max = std::numeric_limits<float>::infinity();   // >= output_min
   Layout layout = Layout::kNhwc;                       // input and output
   WeightsLayout weights_layout = WeightsLayout::kHwio;
+  // NHWC only: floats from one pixel of the input (output) to the next; 0 =
+  // in_channels (out_channels), the dense tensor. Larger strides convolve a
+  // channel slice of a wider tensor in place (XNNPACK's input_pixel_stride):
+  // x[n][h][w][c] is input[((n * in_h + h) * in_w + w) * in_pixel_stride + c],
+  // and the floats between one pixel's channels and the next pixel are
+  // neither read nor written (an output slice may share a buffer with the
+  // input slice, e.g. DenseNet's concatenation, as long as no float is in
+  // both). NCHW requires 0.
+  int64_t in_pixel_stride = 0;   // 0, or >= in_channels
+  int64_t out_pixel_stride = 0;  // 0, or >= out_channels
 };
 
 // Checks every field (ranges, divisibility, dilated kernel against the padded
@@ -141,12 +151,14 @@ CONVKIT_API Status Validate(const Conv2dDesc& desc);
 CONVKIT_API Status OutputShape(const Conv2dDesc& desc, int64_t* out_h,
                                int64_t* out_w);
 
-// Element counts of the four tensors (desc must be valid; 0 otherwise).
+// Element counts of the four tensors (desc must be valid; 0 otherwise). With
+// pixel strides, the floats from the first element to the last one.
 struct TensorSizes {
-  int64_t input = 0;    // N * in_h * in_w * in_channels
+  int64_t input = 0;    // N * in_h * in_w * in_channels; with a pixel stride
+                        // (N * in_h * in_w - 1) * in_pixel_stride + in_channels
   int64_t weights = 0;  // kernel_h * kernel_w * (in_channels/groups) * out_ch
   int64_t bias = 0;     // out_channels if has_bias, else 0
-  int64_t output = 0;   // N * out_h * out_w * out_channels
+  int64_t output = 0;   // N * out_h * out_w * out_channels; likewise
 };
 CONVKIT_API TensorSizes Sizes(const Conv2dDesc& desc);
 
@@ -159,7 +171,8 @@ CONVKIT_API double Flops(const Conv2dDesc& desc);
 // h, w, ci, co and k are required; n=1, s=1, p=0, d=1, g=1, bias=0 by default.
 // Post-ops: sum=S sets has_sum with sum_scale S, min/max the output clamp
 // (ReLU: min=0; ReLU6: min=0,max=6). Layouts: layout=nhwc|nchw,
-// weights=hwio|oihw.
+// weights=hwio|oihw. Pixel strides: xps=in_pixel_stride,
+// yps=out_pixel_stride.
 // k, s, d take "A" or "AxB" (height x width); p takes "A" (all sides), "AxB"
 // (top=bottom=A, left=right=B) or "T:B:L:R". Whitespace around items is
 // ignored. A malformed spec is kInvalidArgument naming the field ("k", "p"...).
@@ -341,7 +354,9 @@ CONVKIT_API Status Conv2dForward(const Conv2dDesc& desc, const float* input,
 //
 //   Conv2dBackwardData:    dx = d(loss)/dx, Sizes(desc).input floats in
 //                          desc.layout, from dy and the weights
-//                          (desc.weights_layout).
+//                          (desc.weights_layout). With pixel strides, dx
+//                          and dy (and x) use the input's and output's;
+//                          floats between pixels are untouched.
 //   Conv2dBackwardWeights: dw = d(loss)/dw, Sizes(desc).weights floats in
 //                          desc.weights_layout, and dbias[o] = the sum of dy
 //                          over images and pixels (out_channels floats;
@@ -384,13 +399,17 @@ struct ConvTranspose2dDesc {
   bool has_bias = false;
   Layout layout = Layout::kNhwc;
   WeightsLayout weights_layout = WeightsLayout::kHwio;
+  // NHWC only, as Conv2dDesc's: floats between pixels of x (y); 0 = dense.
+  int64_t in_pixel_stride = 0;   // 0, or >= in_channels
+  int64_t out_pixel_stride = 0;  // 0, or >= out_channels
 };
 
 // The convolution whose backward-data pass tdesc is (its input is tdesc's
 // output), and the output size; errors name tdesc's fields.
 CONVKIT_API Status TransposedAsConv(const ConvTranspose2dDesc& tdesc, Conv2dDesc* conv);
 // y = conv_transpose2d(x, weights) + bias: x is batch x in_h x in_w x
-// in_channels floats, y batch x out_h x out_w x out_channels (in `layout`).
+// in_channels floats, y batch x out_h x out_w x out_channels (in `layout`,
+// at the pixel strides; floats between pixels untouched).
 CONVKIT_API Status ConvTranspose2d(const ConvTranspose2dDesc& tdesc, const float* x,
                                    const float* weights, const float* bias, float* y,
                                    const Options& options = {});

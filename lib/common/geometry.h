@@ -23,6 +23,9 @@ struct ConvGeometry {
   int64_t groups = 1;
   bool has_bias = false;
   bool nchw = false;  // activations NCHW (else NHWC)
+  // NHWC pixel strides in floats (the descriptor's, 0 resolved to cin and
+  // cout): every pixel address is a multiple of these, never of cin/cout.
+  int64_t xs = 0, ys = 0;
   // Derived.
   int64_t oh = 0, ow = 0;  // output height and width
   int64_t cg = 0;          // input channels per group (Cin / G)
@@ -53,6 +56,8 @@ inline ConvGeometry MakeGeometry(const Conv2dDesc& d) {
   g.groups = d.groups;
   g.has_bias = d.has_bias;
   g.nchw = d.layout == Layout::kNchw;
+  g.xs = d.in_pixel_stride != 0 ? d.in_pixel_stride : d.in_channels;
+  g.ys = d.out_pixel_stride != 0 ? d.out_pixel_stride : d.out_channels;
   g.oh = (g.h + g.pt + g.pb - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
   g.ow = (g.w + g.pl + g.pr - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
   // A dilation with one tap and a stride with one output never move a
@@ -103,8 +108,8 @@ inline void AdvanceColumns(const ConvGeometry& geo, int64_t len, int64_t* p, int
 // The run of A's columns that starts at tap t, channel c (with `left`
 // columns of the K block to go), for `rows` rows of A whose tap (0, 0) lies
 // at input (ih0[i], iw0[i]): A row's columns are contiguous in NHWC for one
-// tap's channels, and, with one group and no horizontal dilation, across the
-// taps of a kernel row; such a longer run is taken when every row has its
+// tap's channels, and, with one group, no horizontal dilation and dense
+// pixels (no pixel stride), across the taps of a kernel row; such a longer run is taken when every row has its
 // pixels wholly inside the input or wholly in the padding (so the im2col
 // packer copies or zeroes it at once, and the direct GEMM points at it or at
 // the zero row). Small Cin (3-channel first layers) would otherwise run 3
@@ -113,7 +118,7 @@ inline int64_t RunLength(const ConvGeometry& geo, const int64_t* ih0, const int6
                          int64_t rows, int64_t t, int64_t c, int64_t left) {
   const int64_t kh = t / geo.kw, kw = t % geo.kw;
   const int64_t one_tap = geo.cg - c < left ? geo.cg - c : left;
-  if (geo.groups != 1 || geo.dw != 1 || kw + 1 >= geo.kw) return one_tap;
+  if (geo.groups != 1 || geo.dw != 1 || geo.xs != geo.cin || kw + 1 >= geo.kw) return one_tap;
   const int64_t dy = kh * geo.dh, dx = kw;
   const int64_t run = (geo.kw - kw) * geo.cg - c < left ? (geo.kw - kw) * geo.cg - c : left;
   const int64_t last_dx = dx + (c + run - 1) / geo.cg;

@@ -332,7 +332,7 @@ Status BackwardData(const BackwardJob& job) {
                     for (int64_t i = 0; i < kMR; ++i) {
                       const int64_t iw = pw + (tile * kMR + i) * g.sw;
                       const int64_t ow = i < rows ? src_col[iw * g.kw + t % g.kw] : -1;
-                      rp[i] = ow >= 0 ? job.dy + ((n * g.oh + oh) * g.ow + ow) * g.cout +
+                      rp[i] = ow >= 0 ? job.dy + ((n * g.oh + oh) * g.ow + ow) * g.ys +
                                             grp * g.ng + o
                                       : kZeroRow;
                       any |= ow >= 0;
@@ -362,8 +362,8 @@ Status BackwardData(const BackwardJob& job) {
               IgemmBlock(tiles, count, cols - (count - 1) * kMR,
                          wt.get() + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
                          nc - (panels - 1) * nr,
-                         job.dx + ((n * g.h + ih) * g.w + pw) * g.cin + grp * g.cg + jc,
-                         g.sw * g.cin, ops);
+                         job.dx + ((n * g.h + ih) * g.w + pw) * g.xs + grp * g.cg + jc,
+                         g.sw * g.xs, ops);
             }
           }
         }
@@ -403,7 +403,7 @@ Status BackwardData(const BackwardJob& job) {
                 for (int64_t i = 0; i < kMR; ++i) {
                   int64_t oh, ow;
                   rp[i] = i < rows && source(ih_[i], iw_[i], t / g.kw, t % g.kw, &oh, &ow)
-                              ? job.dy + ((n_[i] * g.oh + oh) * g.ow + ow) * g.cout +
+                              ? job.dy + ((n_[i] * g.oh + oh) * g.ow + ow) * g.ys +
                                     grp * g.ng + o
                               : kZeroRow;
                 }
@@ -432,7 +432,7 @@ Status BackwardData(const BackwardJob& job) {
             }
             IgemmBlock(tiles, count, mc - (count - 1) * kMR,
                        wt.get() + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
-                       nc - (panels - 1) * nr, job.dx + ic * g.cin + grp * g.cg + jc, g.cin,
+                       nc - (panels - 1) * nr, job.dx + ic * g.xs + grp * g.cg + jc, g.xs,
                        ops);
           }
         }
@@ -518,7 +518,7 @@ Status BackwardWeightsOhwi(const BackwardJob& job) {
       int64_t n = p0 / OHW, q = p0 % OHW;
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = g.nchw ? job.dy + (n * g.cout + grp * g.ng + o0) * OHW + q
-                                  : job.dy + (n * OHW + q) * g.cout + grp * g.ng + o0;
+                                  : job.dy + (n * OHW + q) * g.ys + grp * g.ng + o0;
         float* dst = a_ws + (p / kKU) * kMR * kKU + p % kKU;
         for (int64_t i = 0; i < mc; ++i) {
           dst[(i / kMR) * panel + (i % kMR) * kKU] = src[i * y_c];
@@ -542,7 +542,7 @@ Status BackwardWeightsOhwi(const BackwardJob& job) {
         if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) {
           const int64_t c = grp * g.cg + ci;
           const float* src = g.nchw ? job.x + ((n * g.cin + c) * g.h + ih) * g.w + iw
-                                    : job.x + ((n * g.h + ih) * g.w + iw) * g.cin + c;
+                                    : job.x + ((n * g.h + ih) * g.w + iw) * g.xs + c;
           if (x_c == 1) {
             std::memcpy(out + j, src, static_cast<size_t>(len) * sizeof(float));
           } else {
@@ -630,7 +630,7 @@ Status BackwardWeightsHwio(const BackwardJob& job) {
         // Offsets only for pixels inside: far in the padding they overflow.
         out[p] = !in ? 0.0f
                      : job.x[g.nchw ? ((n * g.cin + c) * g.h + ih) * g.w + iw
-                                    : ((n * g.h + ih) * g.w + iw) * g.cin + c];
+                                    : ((n * g.h + ih) * g.w + iw) * g.xs + c];
         if (++ow == g.ow) {
           ow = 0;
           if (++oh == g.oh) {
@@ -646,7 +646,7 @@ Status BackwardWeightsHwio(const BackwardJob& job) {
       const int64_t n = p / OHW, q = p % OHW;
       const int64_t c0 = grp * g.ng + o0;
       const float* src =
-          g.nchw ? job.dy + (n * g.cout + c0) * OHW + q : job.dy + (n * OHW + q) * g.cout + c0;
+          g.nchw ? job.dy + (n * g.cout + c0) * OHW + q : job.dy + (n * OHW + q) * g.ys + c0;
       for (int64_t j = 0; j < nc; ++j) out[j] = src[j * y_c];
     };
     auto get_a = [&](int64_t, int64_t ic, int64_t mc, int64_t pc, int64_t kc) {

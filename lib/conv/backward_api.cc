@@ -6,11 +6,12 @@
 #include <cstring>
 #include <limits>
 #include <string>
-#include <tuple>
+#include <utility>
 
 #include "convkit/convkit.h"
 #include "lib/common/aligned.h"
 #include "lib/common/geometry.h"
+#include "lib/common/overlap.h"
 #include "lib/conv/backward.h"
 #include "lib/conv/plan.h"
 #include "lib/dispatch/targets.h"
@@ -21,15 +22,6 @@ namespace {
 
 Status Invalid(const std::string& field, const std::string& why) {
   return Status(StatusCode::kInvalidArgument, field, "convkit: " + field + " " + why);
-}
-
-int64_t Bytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(float)); }
-
-bool Overlaps(const void* a, int64_t na, const void* b, int64_t nb) {
-  if (a == nullptr || b == nullptr || na <= 0 || nb <= 0) return false;
-  const uintptr_t pa = reinterpret_cast<uintptr_t>(a);
-  const uintptr_t pb = reinterpret_cast<uintptr_t>(b);
-  return pa < pb + static_cast<uintptr_t>(nb) && pb < pa + static_cast<uintptr_t>(na);
 }
 
 // What every backward call checks first: the descriptor, the options, no
@@ -73,19 +65,20 @@ Status BackwardDataImpl(const Conv2dDesc& desc, const float* dy, const float* we
   if (weights == nullptr) return Invalid("weights", "is null");
   if (dx == nullptr) return Invalid(dx_name, "is null");
   const TensorSizes sz = Sizes(desc);
-  const int64_t dx_bytes = Bytes(sz.input);
-  if (Overlaps(dx, dx_bytes, dy, Bytes(sz.output))) {
+  const ConvGeometry geo = MakeGeometry(desc);
+  const FloatRuns dx_runs = InputRuns(geo, dx);
+  if (Overlaps(dx_runs, OutputRuns(geo, dy))) {
     return Invalid(dx_name, std::string("overlaps ") + dy_name);
   }
-  if (Overlaps(dx, dx_bytes, weights, Bytes(sz.weights))) {
+  if (Overlaps(dx_runs, Dense(weights, sz.weights))) {
     return Invalid(dx_name, "overlaps the weights");
   }
-  if (Overlaps(dx, dx_bytes, bias, Bytes(desc.in_channels))) {
+  if (Overlaps(dx_runs, Dense(bias, desc.in_channels))) {
     return Invalid(dx_name, "overlaps the bias");
   }
   BackwardJob job;
   job.pass = BackwardPass::kData;
-  job.geo = MakeGeometry(desc);
+  job.geo = geo;
   job.dy = dy;
   job.bias = bias;
   job.dx = dx;
@@ -126,15 +119,14 @@ Status Conv2dBackwardWeights(const Conv2dDesc& desc, const float* x, const float
     if (x == nullptr) return Invalid("x", "is null");
     if (dy == nullptr) return Invalid("dy", "is null");
   }
-  const int64_t dw_bytes = Bytes(sz.weights), db_bytes = Bytes(sz.bias);
-  for (const auto& [p, n, name] : {std::tuple<const float*, int64_t, const char*>{
-                                        x, Bytes(sz.input), "x"},
-                                    {dy, Bytes(sz.output), "dy"}}) {
-    if (Overlaps(dw, dw_bytes, p, n)) return Invalid("dw", std::string("overlaps ") + name);
-    if (Overlaps(dbias, db_bytes, p, n)) return Invalid("dbias", std::string("overlaps ") + name);
-  }
-  if (Overlaps(dw, dw_bytes, dbias, db_bytes)) return Invalid("dbias", "overlaps dw");
   const ConvGeometry g = MakeGeometry(desc);
+  const FloatRuns dw_runs = Dense(dw, sz.weights), db_runs = Dense(dbias, sz.bias);
+  for (const auto& [runs, name] : {std::pair<FloatRuns, const char*>{InputRuns(g, x), "x"},
+                                   {OutputRuns(g, dy), "dy"}}) {
+    if (Overlaps(dw_runs, runs)) return Invalid("dw", std::string("overlaps ") + name);
+    if (Overlaps(db_runs, runs)) return Invalid("dbias", std::string("overlaps ") + name);
+  }
+  if (Overlaps(dw_runs, db_runs)) return Invalid("dbias", "overlaps dw");
   AlignedFloats hwio;
   float* out = dw;
   if (desc.weights_layout == WeightsLayout::kOihw) {
@@ -173,7 +165,7 @@ Status Conv2dBackwardWeights(const Conv2dDesc& desc, const float* x, const float
         }
       } else {
         for (int64_t q = 0; q < pixels; ++q) {
-          const float* row = dy + (n * pixels + q) * g.cout;
+          const float* row = dy + (n * pixels + q) * g.ys;
           for (int64_t o = 0; o < g.cout; ++o) dbias[o] += row[o];
         }
       }
@@ -201,6 +193,19 @@ Status TransposedAsConv(const ConvTranspose2dDesc& t, Conv2dDesc* conv) {
                          Field{"dilation_w", t.dilation_w, 1}, Field{"groups", t.groups, 1}}) {
     if (f.value < f.min) {
       return Invalid(f.name, "= " + std::to_string(f.value) + ": must be >= " +
+                                 std::to_string(f.min));
+    }
+  }
+  for (const Field& f : {Field{"in_pixel_stride", t.in_pixel_stride, t.in_channels},
+                         Field{"out_pixel_stride", t.out_pixel_stride, t.out_channels}}) {
+    if (f.value == 0) continue;
+    if (t.layout != Layout::kNhwc) {
+      return Invalid(f.name, "= " + std::to_string(f.value) +
+                                 ": pixel strides apply to NHWC only (layout is NCHW); use 0");
+    }
+    if (f.value < f.min) {
+      return Invalid(f.name, "= " + std::to_string(f.value) + ": must be 0 or >= " +
+                                 (f.min == t.in_channels ? "in_channels = " : "out_channels = ") +
                                  std::to_string(f.min));
     }
   }
@@ -255,6 +260,8 @@ Status TransposedAsConv(const ConvTranspose2dDesc& t, Conv2dDesc* conv) {
   c.groups = t.groups;
   c.layout = t.layout;
   c.weights_layout = t.weights_layout;
+  c.in_pixel_stride = t.out_pixel_stride;  // the convolution's input is our output
+  c.out_pixel_stride = t.in_pixel_stride;
   Status s = Validate(c);
   if (!s.ok()) return s;
   int64_t oh = 0, ow = 0;

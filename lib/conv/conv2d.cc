@@ -11,6 +11,7 @@
 #include "convkit/convkit.h"
 #include "lib/common/aligned.h"
 #include "lib/common/checked.h"
+#include "lib/common/overlap.h"
 #include "lib/common/threads.h"
 #include "lib/conv/plan.h"
 #include "lib/pack/panels.h"
@@ -30,14 +31,6 @@ Status OutOfMemory(const std::string& what, size_t bytes) {
   return Status(StatusCode::kOutOfMemory, what,
                 "convkit: could not allocate " + std::to_string(bytes) +
                     " bytes for the " + what);
-}
-
-// Half-open byte ranges [a, a + na) and [b, b + nb) intersect.
-bool Overlaps(const void* a, int64_t na, const void* b, int64_t nb) {
-  if (a == nullptr || b == nullptr || na <= 0 || nb <= 0) return false;
-  const uintptr_t pa = reinterpret_cast<uintptr_t>(a);
-  const uintptr_t pb = reinterpret_cast<uintptr_t>(b);
-  return pa < pb + static_cast<uintptr_t>(nb) && pb < pa + static_cast<uintptr_t>(na);
 }
 
 int64_t Bytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(float)); }
@@ -131,11 +124,8 @@ Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
   if (input == nullptr) return Invalid("input", "is null");
   if (output == nullptr) return Invalid("output", "is null");
   const ConvGeometry& g = plan.geo;
-  const int64_t in_bytes = Bytes(g.n * g.h * g.w * g.cin);
-  const int64_t out_bytes = Bytes(g.m * g.cout);
-  if (Overlaps(output, out_bytes, input, in_bytes)) {
-    return Invalid("output", "overlaps the input");
-  }
+  const FloatRuns in = InputRuns(g, input), out = OutputRuns(g, output);
+  if (Overlaps(out, in)) return Invalid("output", "overlaps the input");
   const Partition part = MakePartition(plan, call_threads > 0 ? call_threads : threads);
   if (!(s = EnsureThreads(part.threads)).ok()) return s;
   const size_t need = WorkspaceBytesFor(plan, part.threads);
@@ -157,8 +147,8 @@ Status Conv2d::Impl::Run(const float* input, float* output, void* workspace,
                                             ": the call needs " + std::to_string(need) +
                                             " (WorkspaceBytes)");
     }
-    if (Overlaps(workspace, static_cast<int64_t>(need), input, in_bytes) ||
-        Overlaps(workspace, static_cast<int64_t>(need), output, out_bytes)) {
+    const FloatRuns ws = Dense(workspace, static_cast<int64_t>((need + 3) / 4));
+    if (Overlaps(ws, in) || Overlaps(ws, out)) {
       return Invalid("workspace", "overlaps the input or the output");
     }
   }
@@ -197,16 +187,12 @@ Status Conv2dForward(const Conv2dDesc& desc, const float* input,
   if (output == nullptr) return Invalid("output", "is null");
   if (!(s = CheckBias(desc, bias)).ok()) return s;
   const TensorSizes sizes = Sizes(desc);
-  const int64_t out_bytes = Bytes(sizes.output);
-  if (Overlaps(output, out_bytes, input, Bytes(sizes.input))) {
-    return Invalid("output", "overlaps the input");
-  }
-  if (Overlaps(output, out_bytes, weights, Bytes(sizes.weights))) {
+  const FloatRuns out = OutputRuns(plan.geo, output);
+  if (Overlaps(out, InputRuns(plan.geo, input))) return Invalid("output", "overlaps the input");
+  if (Overlaps(out, Dense(weights, sizes.weights))) {
     return Invalid("output", "overlaps the weights");
   }
-  if (Overlaps(output, out_bytes, bias, Bytes(sizes.bias))) {
-    return Invalid("output", "overlaps the bias");
-  }
+  if (Overlaps(out, Dense(bias, sizes.bias))) return Invalid("output", "overlaps the bias");
   // The operator, on the stack: Create + Forward without a second plan.
   Conv2d::Impl impl;
   if (!(s = impl.Init(desc, plan, weights, bias, options.threads)).ok()) return s;

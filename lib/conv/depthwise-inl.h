@@ -62,10 +62,10 @@ HWY_INLINE void DepthwisePixel(const ConvGeometry& geo,
 
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const int64_t ih = ih0 + kh * geo.dh;
-    const float* HWY_RESTRICT xrow = x_img + ih * geo.w * geo.cin + c;
+    const float* HWY_RESTRICT xrow = x_img + ih * geo.w * geo.xs + c;
     const float* HWY_RESTRICT wrow = wd + kh * geo.kw * cpad + c;
     for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
-      const float* HWY_RESTRICT xp = xrow + (iw0 + kw * geo.dw) * geo.cin;
+      const float* HWY_RESTRICT xp = xrow + (iw0 + kw * geo.dw) * geo.xs;
       const float* HWY_RESTRICT wp = wrow + kw * cpad;
       a0 = hn::MulAdd(LoadPixel(d, xp, count[0]), hn::Load(d, wp), a0);
       if constexpr (kVecs > 1) a1 = hn::MulAdd(LoadPixel(d, xp + L, count[1]), hn::Load(d, wp + L), a1);
@@ -105,17 +105,17 @@ HWY_INLINE void DepthwisePixels4(const ConvGeometry& geo,
     a0 = a1 = a2 = a3 = b != nullptr ? hn::Load(d, b) : hn::Zero(d);
   } else {
     a0 = InitAcc(d, y + c, L, b, ops);
-    a1 = InitAcc(d, y + geo.cout + c, L, b, ops);
-    a2 = InitAcc(d, y + 2 * geo.cout + c, L, b, ops);
-    a3 = InitAcc(d, y + 3 * geo.cout + c, L, b, ops);
+    a1 = InitAcc(d, y + geo.ys + c, L, b, ops);
+    a2 = InitAcc(d, y + 2 * geo.ys + c, L, b, ops);
+    a3 = InitAcc(d, y + 3 * geo.ys + c, L, b, ops);
   }
-  const int64_t step = geo.sw * geo.cin;  // next output pixel's input
+  const int64_t step = geo.sw * geo.xs;  // next output pixel's input
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const int64_t ih = ih0 + kh * geo.dh;
-    const float* HWY_RESTRICT xrow = x_img + (ih * geo.w + iw0) * geo.cin + c;
+    const float* HWY_RESTRICT xrow = x_img + (ih * geo.w + iw0) * geo.xs + c;
     const float* HWY_RESTRICT wrow = wd + kh * geo.kw * cpad + c;
     for (int64_t kw = 0; kw < geo.kw; ++kw) {
-      const float* HWY_RESTRICT xp = xrow + kw * geo.dw * geo.cin;
+      const float* HWY_RESTRICT xp = xrow + kw * geo.dw * geo.xs;
       const V w = hn::Load(d, wrow + kw * cpad);
       a0 = hn::MulAdd(hn::LoadU(d, xp), w, a0);
       a1 = hn::MulAdd(hn::LoadU(d, xp + step), w, a1);
@@ -131,9 +131,9 @@ HWY_INLINE void DepthwisePixels4(const ConvGeometry& geo,
     a3 = ClampV(d, a3, lo, hi);
   }
   hn::StoreU(a0, d, y + c);
-  hn::StoreU(a1, d, y + geo.cout + c);
-  hn::StoreU(a2, d, y + 2 * geo.cout + c);
-  hn::StoreU(a3, d, y + 3 * geo.cout + c);
+  hn::StoreU(a1, d, y + geo.ys + c);
+  hn::StoreU(a2, d, y + 2 * geo.ys + c);
+  hn::StoreU(a3, d, y + 3 * geo.ys + c);
 }
 
 // One output pixel, channels [c0, c1), through DepthwisePixel.
@@ -189,7 +189,7 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
-  const int64_t C = geo.cin;
+  const int64_t C = geo.xs;
   V acc[kR];
   const size_t L = hn::Lanes(d);
   const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
@@ -197,7 +197,7 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
     const V init = b != nullptr ? hn::Load(d, b) : hn::Zero(d);
     for (int j = 0; j < kR; ++j) acc[j] = init;
   } else {
-    for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.cout + c, L, b, ops);
+    for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.ys + c, L, b, ops);
   }
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
     const float* HWY_RESTRICT xr = x_img + ((ih0 + kh * geo.dh) * geo.w + iw0) * C + c;
@@ -221,7 +221,7 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
     const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);
     for (int j = 0; j < kR; ++j) acc[j] = ClampV(d, acc[j], lo, hi);
   }
-  for (int j = 0; j < kR; ++j) hn::StoreU(acc[j], d, y + j * geo.cout + c);
+  for (int j = 0; j < kR; ++j) hn::StoreU(acc[j], d, y + j * geo.ys + c);
 }
 
 // Interior columns [ow0, ow1) of one output row, whole channel vectors
@@ -243,7 +243,7 @@ HWY_INLINE void DepthwiseInterior(const ConvGeometry& geo, const float* HWY_REST
     for (; ow + pixels <= ow1; ow += pixels) {
       const int64_t iw0 = ow * kSW - geo.pl;
       for (int64_t c = c0; c < c_full; c += L) {
-        block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, yrow + ow * geo.cout);
+        block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, yrow + ow * geo.ys);
       }
     }
   };
@@ -295,12 +295,12 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
     const int64_t oh = r % geo.oh;
     int64_t kh_lo, kh_hi;
     ValidTaps(oh, geo.sh, geo.dh, geo.pt, geo.h, geo.kh, &kh_lo, &kh_hi);
-    const float* x_img = x + n * geo.h * geo.w * geo.cin;
+    const float* x_img = x + n * geo.h * geo.w * geo.xs;
     const int64_t ih0 = oh * geo.sh - geo.pt;
-    float* yrow = y + r * geo.ow * geo.cout;
+    float* yrow = y + r * geo.ow * geo.ys;
     for (int64_t ow = 0; ow < ow_in0; ++ow) {
       DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c0, c1,
-                             yrow + ow * geo.cout);
+                             yrow + ow * geo.ys);
     }
     int64_t ow = ow_in0;
     if (interior != nullptr && c_full > c0) {
@@ -308,13 +308,13 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
       if (c_full < c1) {
         for (; ow < ow_in1; ++ow) {
           DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c_full, c1,
-                                 yrow + ow * geo.cout);
+                                 yrow + ow * geo.ys);
         }
       }
       ow = ow_in1;
     }
     while (ow < geo.ow) {
-      float* ypix = yrow + ow * geo.cout;
+      float* ypix = yrow + ow * geo.ys;
       if (ow + 4 <= ow_in1 && c_full > c0) {
         const int64_t iw0 = ow * geo.sw - geo.pl;
         for (int64_t c = c0; c < c_full; c += L) {
@@ -323,7 +323,7 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
         if (c_full < c1) {
           for (int64_t j = 0; j < 4; ++j) {
             DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow + j, wd, cpad, ops,
-                                   c_full, c1, ypix + j * geo.cout);
+                                   c_full, c1, ypix + j * geo.ys);
           }
         }
         ow += 4;
@@ -353,7 +353,7 @@ inline void PoisonPaddedTaps(const Plan& plan, const Task& task, float* y) {
       int64_t kw_lo, kw_hi;
       ValidTaps(ow, geo.sw, geo.dw, geo.pl, geo.w, geo.kw, &kw_lo, &kw_hi);
       if (kh_lo == 0 && kh_hi == geo.kh && kw_lo == 0 && kw_hi == geo.kw) continue;
-      float* ypix = y + (r * geo.ow + ow) * geo.cout;
+      float* ypix = y + (r * geo.ow + ow) * geo.ys;
       for (int64_t kh = 0; kh < geo.kh; ++kh) {
         for (int64_t kw = 0; kw < geo.kw; ++kw) {
           if (kh >= kh_lo && kh < kh_hi && kw >= kw_lo && kw < kw_hi) continue;

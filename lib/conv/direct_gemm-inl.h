@@ -29,20 +29,20 @@ namespace HWY_NAMESPACE {
 
 // Runs of one K block [k0, k0 + kc) for rows whose taps all lie inside the
 // input: (offset from the row's tap (0, 0) element, length) each. With one
-// group and no horizontal dilation a run is a whole kernel row (its taps are
-// adjacent in NHWC); else one tap. Runs are capped at kMaxRun.
+// group, no horizontal dilation and dense pixels a run is a whole kernel row
+// (its taps are adjacent in NHWC); else one tap. Runs are capped at kMaxRun.
 HWY_INLINE void BuildInteriorRuns(const ConvGeometry& geo, int64_t k0, int64_t kc,
                                   int64_t* HWY_RESTRICT header) {
   const int64_t max_runs = MaxRuns(geo, kc);
   int64_t* HWY_RESTRICT off = header + 1;
   int64_t* HWY_RESTRICT len = header + 1 + max_runs;
-  const bool merge_kw = geo.groups == 1 && geo.dw == 1;
+  const bool merge_kw = geo.groups == 1 && geo.dw == 1 && geo.xs == geo.cin;
   int64_t runs = 0, p = 0, t = k0 / geo.cg, c = k0 % geo.cg;
   while (p < kc) {
     const int64_t kh = t / geo.kw, kw = t % geo.kw;
     const int64_t span = merge_kw ? (geo.kw - kw) * geo.cg - c : geo.cg - c;
     const int64_t l = std::min(std::min(span, kc - p), kMaxRun);
-    off[runs] = (kh * geo.dh * geo.w + kw * geo.dw) * geo.cin + c;
+    off[runs] = (kh * geo.dh * geo.w + kw * geo.dw) * geo.xs + c;
     len[runs] = l;
     ++runs;
     AdvanceColumns(geo, l, &p, &t, &c);
@@ -84,9 +84,9 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   const DirectLayout layout = LayoutOf(ws, geo, kMR, mc, kc);
   const int64_t* HWY_RESTRICT header = layout.header;
   // Locals: the stores below would otherwise make the compiler reload geo.
-  const int64_t H = geo.h, W = geo.w, cin = geo.cin, OW = geo.ow, OH = geo.oh;
+  const int64_t H = geo.h, W = geo.w, xs = geo.xs, OW = geo.ow, OH = geo.oh;
   const int64_t sh = geo.sh, sw = geo.sw, pt = geo.pt, pl = geo.pl;
-  const int64_t image = H * W * cin;
+  const int64_t image = H * W * xs;
   // Interior: taps all inside, for output rows [oh_in0, oh_in1) and columns
   // [ow_in0, ow_in1).
   const int64_t span_h = (geo.kh - 1) * geo.dh, span_w = (geo.kw - 1) * geo.dw;
@@ -94,14 +94,14 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   const int64_t oh_in1 = H - 1 - span_h + pt < 0 ? 0 : (H - 1 - span_h + pt) / sh + 1;
   const int64_t ow_in1 = W - 1 - span_w + pl < 0 ? 0 : (W - 1 - span_w + pl) / sw + 1;
 
-  // 1x1, stride 1, unpadded: A is the input itself, row m at x + m * Cin,
+  // 1x1, stride 1, unpadded: A is the input itself, row m at x + m * xs,
   // every tile interior.
   if (geo.taps == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && geo.pb == 0 && geo.pr == 0) {
     for (int64_t tile = 0; tile < tiles; ++tile) {
       const int64_t rows = std::min(kMR, mc - tile * kMR);
       const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
-      const float* row0 = x + (m0 + tile * kMR) * cin + g * geo.cg;
-      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? row0 + i * cin : kZeroRow;
+      const float* row0 = x + (m0 + tile * kMR) * xs + g * geo.cg;
+      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? row0 + i * xs : kZeroRow;
       SetInteriorA(tile_ptr, header, max_runs, &layout.tiles[tile]);
     }
     return;
@@ -123,10 +123,10 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     IgemmA& a = layout.tiles[tile];
     a.rows = tile_ptr;
     // Most tiles of large images: all rows in one output row, all interior;
-    // their first taps are sw * Cin apart.
+    // their first taps are sw * xs apart.
     if (row_in && ow >= ow_in0 && ow + rows <= ow_in1) {
-      const float* tap0 = img + ((oh * sh - pt) * W + (ow * sw - pl)) * cin;
-      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? tap0 + i * sw * cin : kZeroRow;
+      const float* tap0 = img + ((oh * sh - pt) * W + (ow * sw - pl)) * xs;
+      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? tap0 + i * sw * xs : kZeroRow;
       SetInteriorA(tile_ptr, header, max_runs, &a);
       ow += rows;
       if (ow == OW) {
@@ -156,7 +156,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     }
     if (interior_tile) {  // one pointer set, the block's runs
       for (int64_t i = 0; i < kMR; ++i) {
-        tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * cin : kZeroRow;
+        tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * xs : kZeroRow;
       }
       SetInteriorA(tile_ptr, header, max_runs, &a);
       continue;
@@ -176,7 +176,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
         const int64_t iw = iw0[i] + dx;
         const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(H) &&
                             static_cast<uint64_t>(iw) < static_cast<uint64_t>(W);
-        run_ptr[i] = inside ? row_base[i] + (ih * W + iw) * cin + c : kZeroRow;
+        run_ptr[i] = inside ? row_base[i] + (ih * W + iw) * xs + c : kZeroRow;
       }
       for (int64_t i = rows; i < kMR; ++i) run_ptr[i] = kZeroRow;
       tile_len[runs] = len;
@@ -218,7 +218,7 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
         const int64_t panels = DivCeil(jc_end - jc, nr);
         IgemmBlock(a, tiles, mc - (tiles - 1) * kMR, plan.weights + (panel * K + pc) * nr,
                    K * nr, panels, jc_end - jc - (panels - 1) * nr,
-                   y + ic * geo.cout + task.g * geo.ng + jc, geo.cout,
+                   y + ic * geo.ys + task.g * geo.ng + jc, geo.ys,
                    BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr,
                             pc, kc));
       }

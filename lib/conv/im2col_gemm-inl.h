@@ -44,7 +44,7 @@ HWY_INLINE void MacroKernel(const Plan& plan, const float* ws, int64_t g,
         BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr, k0, kc);
     const int64_t tiles = DivCeil(mc, kMR);
     GetGemmPanel(n)(ws, panel_stride, tiles, mc - (tiles - 1) * kMR, b, kc, nr,
-                    y + m0 * geo.cout + g * geo.ng + jr, geo.cout, n, ops);
+                    y + m0 * geo.ys + g * geo.ng + jr, geo.ys, n, ops);
   }
 }
 

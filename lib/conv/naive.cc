@@ -22,7 +22,7 @@ void NaiveRows(const ConvGeometry& g, const PostOps& post, const float* x, const
       for (int64_t o = c0; o < c1; ++o) {
         const int64_t grp = o / g.ng;
         float* out = g.nchw ? y + ((n * g.cout + o) * g.oh + oh) * g.ow + ow
-                            : y + (r * g.ow + ow) * g.cout + o;
+                            : y + (r * g.ow + ow) * g.ys + o;
         float acc = bias != nullptr ? bias[o] : 0.0f;
         if (post.sum) acc = std::fma(post.sum_scale, *out, acc);
         for (int64_t kh = 0; kh < g.kh; ++kh) {
@@ -38,7 +38,7 @@ void NaiveRows(const ConvGeometry& g, const PostOps& post, const float* x, const
             }
             // Channel ci of this pixel: NHWC adjacent, NCHW a plane apart.
             const float* xp = g.nchw ? x + ((n * g.cin + grp * g.cg) * g.h + ih) * g.w + iw
-                                     : x + ((n * g.h + ih) * g.w + iw) * g.cin + grp * g.cg;
+                                     : x + ((n * g.h + ih) * g.w + iw) * g.xs + grp * g.cg;
             const int64_t xc = g.nchw ? g.h * g.w : 1;
             const float* wp = w + (kh * g.kw + kw) * g.cg * g.cout + o;
             for (int64_t ci = 0; ci < g.cg; ++ci) acc += xp[ci * xc] * wp[ci * g.cout];

@@ -143,6 +143,10 @@ Status ParseShapeSpec(const std::string& spec, Conv2dDesc* desc) {
       if (!ok) return Bad(key, bad_value + " (want P, PHxPW or T:B:L:R)");
     } else if (key == "g") {
       if (!ParseInt(value, &d.groups)) return Bad(key, bad_value);
+    } else if (key == "xps") {
+      if (!ParseInt(value, &d.in_pixel_stride)) return Bad(key, bad_value);
+    } else if (key == "yps") {
+      if (!ParseInt(value, &d.out_pixel_stride)) return Bad(key, bad_value);
     } else if (key == "bias") {
       int64_t b = 0;
       if (!ParseInt(value, &b) || (b != 0 && b != 1)) {
@@ -179,7 +183,7 @@ Status ParseShapeSpec(const std::string& spec, Conv2dDesc* desc) {
     } else {
       return Bad(key,
                  "is not a known field (n, h, w, ci, co, k, s, p, d, g, bias, sum, min, max, "
-                 "layout, weights)");
+                 "layout, weights, xps, yps)");
     }
   }
   if (!seen_h) return Bad("h", "is required");
@@ -208,6 +212,8 @@ std::string FormatShapeSpec(const Conv2dDesc& d) {
   };
   if (d.layout == Layout::kNchw) out += ",layout=nchw";
   if (d.weights_layout == WeightsLayout::kOihw) out += ",weights=oihw";
+  if (d.in_pixel_stride != 0) out += ",xps=" + std::to_string(d.in_pixel_stride);
+  if (d.out_pixel_stride != 0) out += ",yps=" + std::to_string(d.out_pixel_stride);
   if (d.has_sum) out += ",sum=" + f(d.sum_scale);
   if (d.output_min > -std::numeric_limits<float>::infinity()) out += ",min=" + f(d.output_min);
   if (d.output_max < std::numeric_limits<float>::infinity()) out += ",max=" + f(d.output_max);

@@ -114,6 +114,25 @@ Status Validate(const Conv2dDesc& d) {
     return Invalid("weights_layout", "= " + std::to_string(static_cast<int>(d.weights_layout)) +
                                          ": not a known WeightsLayout value");
   }
+  if (d.in_pixel_stride != 0 || d.out_pixel_stride != 0) {
+    const bool in = d.in_pixel_stride != 0;
+    const char* field = in ? "in_pixel_stride" : "out_pixel_stride";
+    const int64_t stride = in ? d.in_pixel_stride : d.out_pixel_stride;
+    if (d.layout != Layout::kNhwc) {
+      return Invalid(field, "= " + std::to_string(stride) +
+                                ": pixel strides apply to NHWC only (layout is NCHW); use 0");
+    }
+  }
+  if (d.in_pixel_stride != 0 && d.in_pixel_stride < d.in_channels) {
+    return Invalid("in_pixel_stride", "= " + std::to_string(d.in_pixel_stride) +
+                                          ": must be 0 or >= in_channels = " +
+                                          std::to_string(d.in_channels));
+  }
+  if (d.out_pixel_stride != 0 && d.out_pixel_stride < d.out_channels) {
+    return Invalid("out_pixel_stride", "= " + std::to_string(d.out_pixel_stride) +
+                                           ": must be 0 or >= out_channels = " +
+                                           std::to_string(d.out_channels));
+  }
   if (std::isnan(d.output_min)) return Invalid("output_min", "is NaN");
   if (std::isnan(d.output_max)) return Invalid("output_max", "is NaN");
   if (d.output_min > d.output_max) {
@@ -143,8 +162,14 @@ Status Validate(const Conv2dDesc& d) {
   // Counted with batch >= 1, so that an empty batch cannot hide per-image
   // sizes that overflow (planning multiplies them).
   const int64_t images = d.batch > 0 ? d.batch : 1;
+  // With pixel strides, every pixel counted at its stride (a bound on the
+  // span), so pixel offsets fit too.
+  const int64_t xs = d.in_pixel_stride != 0 ? d.in_pixel_stride : d.in_channels;
+  const int64_t ys = d.out_pixel_stride != 0 ? d.out_pixel_stride : d.out_channels;
   int64_t count;
-  if (!(s = CountElements("input", {images, d.in_h, d.in_w, d.in_channels}, &count)).ok()) {
+  if (!(s = CountElements(d.in_pixel_stride != 0 ? "in_pixel_stride" : "input",
+                          {images, d.in_h, d.in_w, xs}, &count))
+           .ok()) {
     return s;
   }
   if (!(s = CountElements("weights", {d.kernel_h, d.kernel_w, d.in_channels / d.groups,
@@ -153,7 +178,9 @@ Status Validate(const Conv2dDesc& d) {
            .ok()) {
     return s;
   }
-  if (!(s = CountElements("output", {images, oh, ow, d.out_channels}, &count)).ok()) {
+  if (!(s = CountElements(d.out_pixel_stride != 0 ? "out_pixel_stride" : "output",
+                          {images, oh, ow, ys}, &count))
+           .ok()) {
     return s;
   }
   // Offsets into one padded image, (ih * W + iw) * C and the taps'
@@ -164,15 +191,16 @@ Status Validate(const Conv2dDesc& d) {
     const int64_t ph = d.in_h + d.pad_top + d.pad_bottom;  // <= 2^60 each
     const int64_t pw = d.in_w + d.pad_left + d.pad_right;
     int64_t padded;
-    if (!CheckedMul(ph, pw, &padded) || !CheckedMul(padded, d.in_channels, &padded) ||
+    if (!CheckedMul(ph, pw, &padded) || !CheckedMul(padded, xs, &padded) ||
         padded > (int64_t{1} << 62)) {
       const bool rows = d.pad_top + d.pad_bottom >= d.pad_left + d.pad_right;
       const char* field = d.pad_top + d.pad_bottom + d.pad_left + d.pad_right == 0
-                              ? "in_channels"
+                              ? (d.in_pixel_stride != 0 ? "in_pixel_stride" : "in_channels")
                           : rows ? (d.pad_top >= d.pad_bottom ? "pad_top" : "pad_bottom")
                                  : (d.pad_left >= d.pad_right ? "pad_left" : "pad_right");
       return Invalid(field, "makes the padded input of one image, (in_h + pads) x "
-                            "(in_w + pads) x in_channels, exceed 2^62 elements");
+                            "(in_w + pads) x in_pixel_stride (or in_channels), exceed 2^62 "
+                            "elements");
     }
   }
   return Status();
@@ -194,10 +222,11 @@ TensorSizes Sizes(const Conv2dDesc& desc) {
   TensorSizes t;
   if (!Validate(desc).ok()) return t;
   const ConvGeometry g = MakeGeometry(desc);
-  t.input = g.n * g.h * g.w * g.cin;
+  // Dense: every pixel's channels; strided: up to the last pixel's last one.
+  t.input = g.n == 0 ? 0 : (g.n * g.h * g.w - 1) * g.xs + g.cin;
   t.weights = g.taps * g.cg * g.cout;
   t.bias = g.has_bias ? g.cout : 0;
-  t.output = g.m * g.cout;
+  t.output = g.m == 0 ? 0 : (g.m - 1) * g.ys + g.cout;
   return t;
 }
 

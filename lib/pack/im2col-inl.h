@@ -103,7 +103,7 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
                                          int64_t k0, int64_t kc,
                                          float* HWY_RESTRICT out) {
   const int64_t pixels = geo.oh * geo.ow;
-  const int64_t image = geo.h * geo.w * geo.cin;
+  const int64_t image = geo.h * geo.w * geo.xs;
   const float* HWY_RESTRICT row_base[kMR];  // image n, channel g*Cg
   int64_t ih0[kMR], iw0[kMR];               // input coordinates of tap (0, 0)
 
@@ -146,7 +146,7 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
         const int64_t iw = iw0[i] + dx;
         const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h) &&
                             static_cast<uint64_t>(iw) < static_cast<uint64_t>(geo.w);
-        src[i] = inside ? row_base[i] + (ih * geo.w + iw) * geo.cin + c : nullptr;
+        src[i] = inside ? row_base[i] + (ih * geo.w + iw) * geo.xs + c : nullptr;
       }
       PackSegment<kMR, kKU>(src, rows, p, len, panel);
       AdvanceColumns(geo, len, &p, &t, &c);

@@ -25,15 +25,15 @@ std::string Coord(const ConvGeometry& g, int64_t index) {
     s << "(n=" << index / (g.cout * g.oh * g.ow) << ", o=" << index / (g.oh * g.ow) % g.cout
       << ", oh=" << index / g.ow % g.oh << ", ow=" << index % g.ow << ")";
   } else {
-    s << "(n=" << index / g.cout / g.ow / g.oh << ", oh=" << index / g.cout / g.ow % g.oh
-      << ", ow=" << index / g.cout % g.ow << ", o=" << index % g.cout << ")";
+    s << "(n=" << index / g.ys / g.ow / g.oh << ", oh=" << index / g.ys / g.ow % g.oh
+      << ", ow=" << index / g.ys % g.ow << ", o=" << index % g.ys << ")";
   }
   return s.str();
 }
 
 // Offset of output channel o of output pixel p (= (n * OH + oh) * OW + ow).
 int64_t OutputIndex(const ConvGeometry& g, int64_t p, int64_t o) {
-  if (!g.nchw) return p * g.cout + o;
+  if (!g.nchw) return p * g.ys + o;
   const int64_t plane = g.oh * g.ow;
   return (p / plane * g.cout + o) * plane + p % plane;
 }
@@ -57,8 +57,10 @@ Status ComputeReference(const Conv2dDesc& desc, const float* input,
   const int64_t count = g.m * g.cout;
   *ref = ReferenceOutputs();
   if (count <= ReferenceOutputs::kMaxFullCheck) {
-    ref->value.resize(static_cast<size_t>(count));
-    ref->abs_sum.resize(static_cast<size_t>(count));
+    // As the output (with a pixel stride: its span, gaps unused).
+    const int64_t span = Sizes(desc).output;
+    ref->value.resize(static_cast<size_t>(span));
+    ref->abs_sum.resize(static_cast<size_t>(span));
     return ReferenceConv2d(desc, input, weights, bias, ref->value.data(),
                            ref->abs_sum.data(), sum_input);
   }
@@ -120,7 +122,12 @@ std::string CompareWithReference(const Conv2dDesc& desc, const ReferenceOutputs&
     }
   };
   if (!ref.sampled) {
-    for (int64_t i = 0; i < count; ++i) check(i, ref.value[i], ref.abs_sum[i]);
+    for (int64_t p = 0; p < g.m; ++p) {
+      for (int64_t o = 0; o < g.cout; ++o) {
+        const int64_t i = OutputIndex(g, p, o);
+        check(i, ref.value[i], ref.abs_sum[i]);
+      }
+    }
   } else {
     for (size_t i = 0; i < ref.pixels.size(); ++i) {
       for (int64_t o = 0; o < g.cout; ++o) {
@@ -129,10 +136,13 @@ std::string CompareWithReference(const Conv2dDesc& desc, const ReferenceOutputs&
       }
     }
     int64_t unwritten = 0, first = -1;
-    for (int64_t i = 0; i < count; ++i) {
-      if (std::isnan(out[i])) {
-        if (first < 0) first = i;
-        ++unwritten;
+    for (int64_t p = 0; p < g.m; ++p) {
+      for (int64_t o = 0; o < g.cout; ++o) {
+        const int64_t i = OutputIndex(g, p, o);
+        if (std::isnan(out[i])) {
+          if (first < 0 || i < first) first = i;
+          ++unwritten;
+        }
       }
     }
     if (unwritten > 0) {

@@ -15,7 +15,7 @@ float Im2colAt(const ConvGeometry& geo, const float* x, int64_t g, int64_t m,
   const int64_t ih = oh * geo.sh + kh * geo.dh - geo.pt;
   const int64_t iw = ow * geo.sw + kw * geo.dw - geo.pl;
   if (ih < 0 || ih >= geo.h || iw < 0 || iw >= geo.w) return 0.0f;
-  return x[((n * geo.h + ih) * geo.w + iw) * geo.cin + g * geo.cg + c];
+  return x[((n * geo.h + ih) * geo.w + iw) * geo.xs + g * geo.cg + c];
 }
 
 int64_t PanelIndex(int64_t mr, int64_t ku, int64_t kc, int64_t i, int64_t p) {

@@ -152,7 +152,7 @@ Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
             }
             continue;
           }
-          const float* xp = input + ((n * g.h + ih) * g.w + iw) * g.cin;
+          const float* xp = input + ((n * g.h + ih) * g.w + iw) * g.xs;
           const float* wt = weights + (kh * g.kw + kw) * g.cg * g.cout;
           for (int64_t grp = 0; grp < g.groups; ++grp) {
             double* a = acc.data() + grp * g.ng;
@@ -169,12 +169,12 @@ Status ReferenceConv2d(const Conv2dDesc& desc, const float* input,
           }
         }
       }
-      const int64_t base = (r * g.ow + ow) * g.cout;
+      const int64_t base = (r * g.ow + ow) * g.ys;
       for (int64_t o = 0; o < g.cout; ++o) PostOps(desc, sum_input, base + o, &acc[o], &mag[o]);
       double* yp = output + base;
       for (int64_t o = 0; o < g.cout; ++o) yp[o] = acc[o];
       if (abs_sum != nullptr) {
-        double* bp = abs_sum + (r * g.ow + ow) * g.cout;
+        double* bp = abs_sum + base;
         for (int64_t o = 0; o < g.cout; ++o) bp[o] = mag[o];
       }
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 #include "lib/common/aligned.h"
@@ -86,12 +87,23 @@ std::unique_ptr<ConvData> MakeData(const Conv2dDesc& desc, Data data, uint64_t s
     FillRandom(d->weights.get(), nw, seed * 3 + 1);
     FillRandom(d->bias.get(), nb, seed * 3 + 2);
   }
+  const int64_t xs = desc.in_pixel_stride;
+  if (xs > desc.in_channels) {
+    for (int64_t i = 0; i < d->sizes.input; ++i) {
+      if (i % xs >= desc.in_channels) d->input[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+  }
   return d;
 }
 
-GuardedOutput::GuardedOutput(int64_t count)
-    : count_(count), buffer_(new float[count + 2 * kGuard]) {
+GuardedOutput::GuardedOutput(int64_t count, int64_t channels, int64_t stride)
+    : count_(count), channels_(channels), stride_(stride),
+      buffer_(new float[count + 2 * kGuard]) {
   Reset();
+}
+
+GuardedOutput GuardedOutput::For(const Conv2dDesc& desc) {
+  return GuardedOutput(Sizes(desc).output, desc.out_channels, desc.out_pixel_stride);
 }
 
 void GuardedOutput::Reset(const float* prev) {
@@ -104,7 +116,9 @@ void GuardedOutput::Reset(const float* prev) {
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (count_ > (1 << 20))
 #endif
-  for (int64_t i = 0; i < count_; ++i) b[kGuard + i] = prev != nullptr ? prev[i] : nan;
+  for (int64_t i = 0; i < count_; ++i) {
+    b[kGuard + i] = Gap(i) ? guard : prev != nullptr ? prev[i] : nan;
+  }
 }
 
 std::string GuardedOutput::CheckGuards() const {
@@ -115,6 +129,12 @@ std::string GuardedOutput::CheckGuards() const {
     }
     if (Bits(b[kGuard + count_ + i]) != kGuardBits) {
       return "guard after the output overwritten at offset +" + std::to_string(i);
+    }
+  }
+  for (int64_t i = 0; i < count_; ++i) {
+    if (Gap(i) && Bits(b[kGuard + i]) != kGuardBits) {
+      return "float " + std::to_string(i) + " between output pixels (pixel stride " +
+             std::to_string(stride_) + ") overwritten";
     }
   }
   return "";
@@ -143,7 +163,7 @@ Status ConvTester::Run(const ConvData& data, GuardedOutput* out, PlanInfo* info)
 
 ::testing::AssertionResult ConvTester::Test(const ConvData& data,
                                             const Reference& ref) const {
-  GuardedOutput out(data.sizes.output);
+  GuardedOutput out = GuardedOutput::For(data.desc);
   PlanInfo info;
   const int64_t violations = debug::GuardViolations();
   const Status s = Run(data, &out, &info);

@@ -35,7 +35,8 @@ void FillRandom(float* p, int64_t count, uint64_t seed);
 void FillIntegers(float* p, int64_t count, int range, uint64_t seed);
 
 // Input, weights, bias and (with the sum post-op) the output's previous
-// values of one shape, generated once.
+// values of one shape, generated once. With an input pixel stride, the
+// floats between pixels are NaN, so that reading one shows in the output.
 struct ConvData {
   Conv2dDesc desc;
   TensorSizes sizes;
@@ -46,10 +47,14 @@ struct ConvData {
 std::unique_ptr<ConvData> MakeData(const Conv2dDesc& desc, Data data, uint64_t seed);
 
 // An output buffer with guard values on both sides, prefilled with NaN.
+// With a pixel stride (channels < stride), the floats between pixels are
+// guards too.
 class GuardedOutput {
  public:
   static constexpr int64_t kGuard = 64;  // floats on each side
-  explicit GuardedOutput(int64_t count);
+  explicit GuardedOutput(int64_t count, int64_t channels = 0, int64_t stride = 0);
+  // The output of desc (its span and pixel stride).
+  static GuardedOutput For(const Conv2dDesc& desc);
   float* data() { return buffer_.get() + kGuard; }
   const float* data() const { return buffer_.get() + kGuard; }
   int64_t size() const { return count_; }
@@ -60,7 +65,8 @@ class GuardedOutput {
   std::string CheckGuards() const;
 
  private:
-  int64_t count_;
+  bool Gap(int64_t i) const { return stride_ > channels_ && i % stride_ >= channels_; }
+  int64_t count_, channels_, stride_;
   std::unique_ptr<float[]> buffer_;
 };
 
