@@ -30,6 +30,16 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
+// The caller's activations: NCHW, or NHWC at a pixel stride (0 = dense).
+memory::desc Activations(const memory::dims& dims, bool nchw, int64_t pixel_stride) {
+  if (nchw || pixel_stride == 0 || pixel_stride == dims[1]) {
+    return memory::desc(dims, dt::f32, nchw ? tag::nchw : tag::nhwc);
+  }
+  const int64_t h = dims[2], w = dims[3];
+  return memory::desc(dims, dt::f32,
+                      memory::dims{h * w * pixel_stride, 1, w * pixel_stride, pixel_stride});
+}
+
 const char* RuntimeName(int runtime) {
   switch (runtime) {
     case DNNL_RUNTIME_OMP:
@@ -89,8 +99,8 @@ class OnednnImpl : public Impl {
       // OIHW is oihw (groups: goihw, the same memory).
       const bool nchw = d.layout == Layout::kNchw;
       const bool oihw = d.weights_layout == WeightsLayout::kOihw;
-      const memory::desc user_src(src_dims, dt::f32, nchw ? tag::nchw : tag::nhwc);
-      const memory::desc user_dst(dst_dims, dt::f32, nchw ? tag::nchw : tag::nhwc);
+      const memory::desc user_src = Activations(src_dims, nchw, d.in_pixel_stride);
+      const memory::desc user_dst = Activations(dst_dims, nchw, d.out_pixel_stride);
       const memory::desc user_wei(
           wei_dims, dt::f32,
           oihw ? (g == 1 ? tag::oihw : tag::goihw) : (g == 1 ? tag::hwio : tag::hwigo));
@@ -158,6 +168,7 @@ class OnednnImpl : public Impl {
         dnnl::reorder(user_prev, dst_).execute(stream, user_prev, dst_);
       }
       user_dst_ = user_dst;
+      result_floats_ = Sizes(d).output;
       stream.wait();
       stream_ = std::make_unique<dnnl::stream>(Engine());
       has_bias_ = d.has_bias;
@@ -182,6 +193,8 @@ class OnednnImpl : public Impl {
     memory out(user_dst_, Engine(), nhwc->data());
     dnnl::reorder(dst_, out).execute(*stream_, dst_, out);
     stream_->wait();
+    // A strided desc's size runs to batch x its stride: keep convkit's span.
+    nhwc->resize(static_cast<size_t>(result_floats_));
   }
 
   std::string detail() const override { return pd_ ? pd_.impl_info_str() : ""; }
@@ -193,6 +206,7 @@ class OnednnImpl : public Impl {
   dnnl::convolution_forward conv_;
   memory src_, wei_, bias_, dst_;
   memory::desc user_dst_;
+  int64_t result_floats_ = 0;
   std::unique_ptr<dnnl::stream> stream_;
 };
 
@@ -227,8 +241,8 @@ class OnednnBackwardImpl : public Impl {
                                 d.kernel_w};
       const bool nchw = d.layout == Layout::kNchw;
       const bool oihw = d.weights_layout == WeightsLayout::kOihw;
-      const tag act = nchw ? tag::nchw : tag::nhwc;
-      const memory::desc user_src(src_dims, dt::f32, act), user_dst(dst_dims, dt::f32, act);
+      const memory::desc user_src = Activations(src_dims, nchw, d.in_pixel_stride);
+      const memory::desc user_dst = Activations(dst_dims, nchw, d.out_pixel_stride);
       const memory::desc user_wei(
           wei_dims, dt::f32,
           oihw ? (g == 1 ? tag::oihw : tag::goihw) : (g == 1 ? tag::hwio : tag::hwigo));
@@ -261,6 +275,7 @@ class OnednnBackwardImpl : public Impl {
         args_[DNNL_ARG_DIFF_SRC] = memory(data_pd_.diff_src_desc(), Engine());
         result_ = args_[DNNL_ARG_DIFF_SRC];
         user_result_ = user_src;
+        result_floats_ = Sizes(d).input;
         detail_ = data_pd_.impl_info_str();
       } else {
         weights_pd_ = dnnl::convolution_backward_weights::primitive_desc(
@@ -274,6 +289,7 @@ class OnednnBackwardImpl : public Impl {
         if (d.has_bias) args_[DNNL_ARG_DIFF_BIAS] = memory(bias_md, Engine());
         result_ = args_[DNNL_ARG_DIFF_WEIGHTS];
         user_result_ = user_wei;
+        result_floats_ = Sizes(d).weights;
         detail_ = weights_pd_.impl_info_str();
       }
       stream.wait();
@@ -302,6 +318,7 @@ class OnednnBackwardImpl : public Impl {
     memory m(user_result_, Engine(), out->data());
     dnnl::reorder(result_, m).execute(*stream_, result_, m);
     stream_->wait();
+    out->resize(static_cast<size_t>(result_floats_));
   }
 
   std::string detail() const override { return detail_; }
@@ -315,6 +332,7 @@ class OnednnBackwardImpl : public Impl {
   std::unordered_map<int, memory> args_;
   memory result_;
   memory::desc user_result_;
+  int64_t result_floats_ = 0;
   std::string detail_;
   std::unique_ptr<dnnl::stream> stream_;
 };

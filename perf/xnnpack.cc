@@ -1,10 +1,12 @@
 // XNNPACK as a comparator: the only file that includes xnnpack.h. Built only
 // with -Dxnnpack=enabled (or auto and found); never linked into libconvkit.
 //
-// Its NHWC f32 convolution operator, created once (weights packed), then
-// setup + run timed, on a pthreadpool of the same thread count. XNNPACK
-// picks its kernels with cpuinfo and has no ISA limit, so --target does not
-// restrict it.
+// Its NHWC f32 convolution operator (--pass fwd), or its deconvolution
+// operator, the transposed convolution, which is the backward-data pass
+// (--pass bwd_data; XNNPACK has no backward-weights pass): created once
+// (weights packed), then setup + run timed, on a pthreadpool of the same
+// thread count. XNNPACK picks its kernels with cpuinfo and has no ISA
+// limit, so --target does not restrict it.
 #include <limits>
 #include <memory>
 #include <string>
@@ -36,10 +38,11 @@ class XnnpackImpl : public Impl {
     }
     const Conv2dDesc& d = data.desc;
     data_ = &data;
-    if (config.pass != Pass::kFwd) {
-      *why = "no backward passes in XNNPACK";
+    if (config.pass == Pass::kBwdWeights) {
+      *why = "no backward-weights pass in XNNPACK";
       return false;
     }
+    if (config.pass == Pass::kBwdData) return PrepareDeconvolution(data, config, why);
     if (d.has_sum) {
       *why = "XNNPACK's convolution has no sum post-op";
       return false;
@@ -67,7 +70,8 @@ class XnnpackImpl : public Impl {
         static_cast<uint32_t>(d.stride_h), static_cast<uint32_t>(d.stride_w),
         static_cast<uint32_t>(d.dilation_h), static_cast<uint32_t>(d.dilation_w),
         static_cast<uint32_t>(g), static_cast<size_t>(cg), static_cast<size_t>(ng),
-        static_cast<size_t>(d.in_channels), static_cast<size_t>(d.out_channels),
+        static_cast<size_t>(d.in_pixel_stride != 0 ? d.in_pixel_stride : d.in_channels),
+        static_cast<size_t>(d.out_pixel_stride != 0 ? d.out_pixel_stride : d.out_channels),
         kernel.data(), data.bias_or_null(), d.output_min, d.output_max, 0, &op_);
     if (s != xnn_status_success) {
       *why = "xnn_create_convolution2d_nhwc_f32 returned status " + std::to_string(s);
@@ -81,23 +85,97 @@ class XnnpackImpl : public Impl {
 
   void Run() override {
     const Conv2dDesc& d = data_->desc;
-    xnn_setup_convolution2d_nhwc_f32(op_, static_cast<size_t>(d.batch),
-                                     static_cast<size_t>(d.in_h), static_cast<size_t>(d.in_w),
-                                     data_->input.data(), output_.data(), pool_);
+    if (deconvolution_) {
+      xnn_setup_deconvolution2d_nhwc_f32(op_, static_cast<size_t>(d.batch), out_h_, out_w_,
+                                         adjust_h_, adjust_w_, data_->dy.data(),
+                                         output_.data(), pool_);
+    } else {
+      xnn_setup_convolution2d_nhwc_f32(op_, static_cast<size_t>(d.batch),
+                                       static_cast<size_t>(d.in_h), static_cast<size_t>(d.in_w),
+                                       data_->input.data(), output_.data(), pool_);
+    }
     xnn_run_operator(op_, pool_);
   }
 
   void Output(std::vector<float>* nhwc) override { nhwc->assign(output_.begin(), output_.end()); }
 
+  std::string detail() const override {
+    return deconvolution_ ? "deconvolution2d_nhwc_f32" : "convolution2d_nhwc_f32";
+  }
+
  private:
   void Release() {
+    deconvolution_ = false;
     if (op_ != nullptr) xnn_delete_operator(op_);
     if (pool_ != nullptr) pthreadpool_destroy(pool_);
     op_ = nullptr;
     pool_ = nullptr;
   }
 
+  // dx = conv_transpose(dy): XNNPACK's deconvolution with the convolution's
+  // padding, its input dy (OH x OW x Cout), its output dx (H x W x Cin), and
+  // the rows and columns the convolution's floor left over as adjustment.
+  bool PrepareDeconvolution(const ShapeData& data, const RunConfig& config,
+                            std::string* why) {
+    const Conv2dDesc& d = data.desc;
+    if (d.layout != Layout::kNhwc || d.weights_layout != WeightsLayout::kHwio) {
+      *why = "timed here in NHWC/HWIO only";
+      return false;
+    }
+    int64_t oh = 0, ow = 0;
+    if (!OutputShape(d, &oh, &ow).ok()) {
+      *why = "invalid shape";
+      return false;
+    }
+    const int64_t adjust_h = d.in_h - ((oh - 1) * d.stride_h + (d.kernel_h - 1) * d.dilation_h +
+                                       1 - d.pad_top - d.pad_bottom);
+    const int64_t adjust_w = d.in_w - ((ow - 1) * d.stride_w + (d.kernel_w - 1) * d.dilation_w +
+                                       1 - d.pad_left - d.pad_right);
+    if (adjust_h >= d.stride_h || adjust_w >= d.stride_w) {
+      *why = "needs an adjustment >= stride (input rows no output reads)";
+      return false;
+    }
+    const int64_t g = d.groups, cg = d.in_channels / g, ng = d.out_channels / g;
+    // XNNPACK's deconvolution kernel is [groups][group_output_channels = Cg]
+    // [KH][KW][group_input_channels = Ng]; convkit's HWIO is [KH][KW][Cg][Cout].
+    std::vector<float> kernel(data.weights.size());
+    for (int64_t gi = 0; gi < g; ++gi)
+      for (int64_t ci = 0; ci < cg; ++ci)
+        for (int64_t kh = 0; kh < d.kernel_h; ++kh)
+          for (int64_t kw = 0; kw < d.kernel_w; ++kw)
+            for (int64_t j = 0; j < ng; ++j)
+              kernel[(((gi * cg + ci) * d.kernel_h + kh) * d.kernel_w + kw) * ng + j] =
+                  data.weights[((kh * d.kernel_w + kw) * cg + ci) * d.out_channels + gi * ng + j];
+    const float inf = std::numeric_limits<float>::infinity();
+    const xnn_status s = xnn_create_deconvolution2d_nhwc_f32(
+        static_cast<uint32_t>(d.pad_top), static_cast<uint32_t>(d.pad_right),
+        static_cast<uint32_t>(d.pad_bottom), static_cast<uint32_t>(d.pad_left),
+        static_cast<uint32_t>(d.kernel_h), static_cast<uint32_t>(d.kernel_w),
+        static_cast<uint32_t>(d.stride_h), static_cast<uint32_t>(d.stride_w),
+        static_cast<uint32_t>(d.dilation_h), static_cast<uint32_t>(d.dilation_w),
+        static_cast<uint32_t>(g), static_cast<size_t>(ng), static_cast<size_t>(cg),
+        static_cast<size_t>(d.out_pixel_stride != 0 ? d.out_pixel_stride : d.out_channels),
+        static_cast<size_t>(d.in_pixel_stride != 0 ? d.in_pixel_stride : d.in_channels),
+        kernel.data(), nullptr, -inf, inf, 0, &op_);
+    if (s != xnn_status_success) {
+      *why = "xnn_create_deconvolution2d_nhwc_f32 returned status " + std::to_string(s);
+      op_ = nullptr;
+      return false;
+    }
+    deconvolution_ = true;
+    out_h_ = static_cast<size_t>(oh);
+    out_w_ = static_cast<size_t>(ow);
+    adjust_h_ = static_cast<uint32_t>(adjust_h);
+    adjust_w_ = static_cast<uint32_t>(adjust_w);
+    pool_ = pthreadpool_create(static_cast<size_t>(config.threads));
+    output_.assign(static_cast<size_t>(Sizes(d).input), 0.0f);
+    return true;
+  }
+
   const ShapeData* data_ = nullptr;
+  bool deconvolution_ = false;
+  size_t out_h_ = 0, out_w_ = 0;
+  uint32_t adjust_h_ = 0, adjust_w_ = 0;
   xnn_operator_t op_ = nullptr;
   pthreadpool_t pool_ = nullptr;
   Floats output_;
