@@ -40,6 +40,12 @@ const std::vector<std::string>& Shapes() {
       "n=2,h=10,w=9,ci=13,co=13,k=3x3,g=13,p=1,bias=1",
       "n=1,h=17,w=19,ci=3,co=5,k=5x5,s=3",
       "n=5,h=3,w=2,ci=7,co=29,k=2x2,s=1x2,p=1",
+      // Depthwise with stride 1 runs backward data as a forward
+      // convolution (above, g=13), except where a pad exceeds the dilated
+      // kernel's span: these keep the indirect GEMM.
+      "n=2,h=6,w=7,ci=9,co=9,k=2x3,g=9,p=2:0:1:3,bias=1",
+      "n=1,h=5,w=6,ci=20,co=20,k=1x1,g=20,p=1",
+      "n=2,h=9,w=8,ci=6,co=6,k=3x3,g=6,d=2,p=3:1:2:2",
   };
   return shapes;
 }
