@@ -14,8 +14,8 @@ namespace {
 
 class ConvkitImpl : public Impl {
  public:
-  ConvkitImpl(Algorithm algorithm, std::string name)
-      : algorithm_(algorithm), name_(std::move(name)) {}
+  ConvkitImpl(Algorithm algorithm, std::string name, bool oneshot = false)
+      : algorithm_(algorithm), name_(std::move(name)), oneshot_(oneshot) {}
 
   std::string name() const override { return name_; }
 
@@ -34,6 +34,19 @@ class ConvkitImpl : public Impl {
       dbias_.assign(static_cast<size_t>(sz.bias), 0.0f);
       workspace_.clear();
       op_.reset();
+      data_op_.reset();
+      if (pass_ == Pass::kBwdData && !oneshot_) {
+        // As oneDNN's row: the weights prepared (transposed and packed)
+        // untimed, as once per training step; the one-shot call, which
+        // packs them every time, is the convkit:oneshot row (--algos).
+        const Status s = Conv2dBackwardDataOp::Create(data.desc, data.weights.data(), options_,
+                                                      &data_op_);
+        if (!s.ok()) {
+          *why = s.message();
+          return false;
+        }
+        workspace_.assign(data_op_->WorkspaceBytes(), 0);
+      }
       return true;
     }
     Options options;
@@ -62,7 +75,9 @@ class ConvkitImpl : public Impl {
   void Run() override {
     // Prepare validated everything these check: a failure here is a bug.
     Status s;
-    if (pass_ == Pass::kBwdData) {
+    if (pass_ == Pass::kBwdData && data_op_) {
+      s = data_op_->Run(data_->dy.data(), output_.data(), workspace_.data(), workspace_.size());
+    } else if (pass_ == Pass::kBwdData) {
       s = Conv2dBackwardData(data_->desc, data_->dy.data(), data_->weights.data(),
                              output_.data(), options_);
     } else if (pass_ == Pass::kBwdWeights) {
@@ -80,6 +95,9 @@ class ConvkitImpl : public Impl {
 
   void Output(std::vector<float>* nhwc) override { nhwc->assign(output_.begin(), output_.end()); }
   std::string detail() const override {
+    if (pass_ == Pass::kBwdData) {
+      return std::string("bwd_data ") + (oneshot_ ? "one-shot (packs per call)" : "prepared op");
+    }
     if (pass_ != Pass::kFwd) return std::string(PassName(pass_)) + " packed GEMM";
     return op_ ? op_->info().algorithm + " " + op_->info().kernel : "";
   }
@@ -89,6 +107,8 @@ class ConvkitImpl : public Impl {
  private:
   Algorithm algorithm_;
   std::string name_;
+  bool oneshot_ = false;
+  std::unique_ptr<Conv2dBackwardDataOp> data_op_;
   Pass pass_ = Pass::kFwd;
   Options options_;
   Floats dbias_;
@@ -116,6 +136,10 @@ std::unique_ptr<Impl> MakeConvkit(Algorithm algorithm) {
                                ? "convkit"
                                : std::string("convkit:") + AlgorithmName(algorithm);
   return std::make_unique<ConvkitImpl>(algorithm, name);
+}
+
+std::unique_ptr<Impl> MakeConvkitOneShot() {
+  return std::make_unique<ConvkitImpl>(Algorithm::kAuto, "convkit:oneshot", true);
 }
 
 std::unique_ptr<Impl> MakeNaive() {

@@ -79,6 +79,8 @@ class Impl {
 // convkit with one algorithm (kAuto: "convkit"; else "convkit:<algo>"), and
 // the naive loop (convkit's Algorithm::kNaive: "naive").
 std::unique_ptr<Impl> MakeConvkit(Algorithm algorithm);
+// convkit's one-shot backward-data call (packs the weights per call).
+std::unique_ptr<Impl> MakeConvkitOneShot();
 std::unique_ptr<Impl> MakeNaive();
 
 // Comparators, compiled only when found (perf/meson.build); the factories

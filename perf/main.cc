@@ -63,7 +63,9 @@ const char kUsage[] =
     "                    layers); XNNPACK gets a pthreadpool of N threads\n"
     "  --target T        restrict convkit's dispatch to T or below (AVX3, AVX2, SSE4,\n"
     "                    SSSE3, SCALAR...) and oneDNN to the matching ISA\n"
-    "  --algos           also time each convkit algorithm separately (convkit:<algo>)\n"
+    "  --algos           also time each convkit algorithm separately (convkit:<algo>);\n"
+    "                    with --pass bwd_data, the one-shot call (convkit:oneshot,\n"
+    "                    packing the weights per call) beside the prepared op\n"
     "  --pass P          fwd (default), bwd_data (dx from dy and the weights) or\n"
     "                    bwd_weights (dw and dbias from x and dy): convkit's\n"
     "                    backward calls against oneDNN's backward primitives\n"
@@ -482,6 +484,9 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
     for (Algorithm a : ApplicableAlgorithms(desc)) {
       if (a != Algorithm::kNaive) impls.push_back({MakeConvkit(a), Row(), {}, 0, false});
     }
+  }
+  if (args.algos && args.Wants("convkit") && args.pass == Pass::kBwdData) {
+    impls.push_back({MakeConvkitOneShot(), Row(), {}, 0, false});
   }
   add(MakeOnednn(false, args.pass));
   add(MakeOnednn(true, args.pass));

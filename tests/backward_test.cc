@@ -4,6 +4,7 @@
 //   <conv(x), dy> = <x, backward_data(dy)>,  <conv_w(x), dy> = <w, dw>
 // in double, central finite differences, the notebook's training example,
 // and bad input.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -383,6 +384,55 @@ TEST_P(BackwardTest, TransposedConvolution) {
   EXPECT_EQ("output_pad_h", TransposedAsConv(bad, &conv).field());
 }
 
+// The prepared backward-data operator: the one-shot call's bits for every
+// shape and layout pair, with its own workspace or a caller's (guarded),
+// at 1 and 3 threads, run twice (nothing consumed by a run), and the
+// caller's weights not referenced after Create.
+TEST_P(BackwardTest, PreparedDataOperator) {
+  for (const std::string& shape : Shapes()) {
+    for (const char* layout : kLayouts) {
+      const Conv2dDesc d = Spec(shape + layout);
+      SCOPED_TRACE(FormatShapeSpec(d));
+      const TensorSizes sz = Sizes(d);
+      std::vector<float> w = Random(sz.weights, 2);
+      const std::vector<float> dy = Random(sz.output, 3);
+      for (int threads : {1, 3}) {
+        Options o;
+        o.max_target = target();
+        o.threads = threads;
+        Guarded want(sz.input);
+        ASSERT_TRUE(Conv2dBackwardData(d, dy.data(), w.data(), want.data(), o).ok());
+        std::unique_ptr<Conv2dBackwardDataOp> op;
+        std::vector<float> w_copy = w;
+        const Status s = Conv2dBackwardDataOp::Create(d, w_copy.data(), o, &op);
+        ASSERT_TRUE(s.ok()) << s.message();
+        std::fill(w_copy.begin(), w_copy.end(), std::numeric_limits<float>::quiet_NaN());
+        for (int run = 0; run < 2; ++run) {
+          Guarded dx(sz.input);
+          ASSERT_TRUE(op->Run(dy.data(), dx.data()).ok());
+          EXPECT_TRUE(dx.GuardsHold());
+          EXPECT_EQ(0, std::memcmp(want.data(), dx.data(), static_cast<size_t>(sz.input) * 4))
+              << threads << " threads, run " << run;
+        }
+        const size_t bytes = op->WorkspaceBytes();
+        const int64_t ws_floats = static_cast<int64_t>(bytes / 4) + 1;
+        Guarded ws(ws_floats);
+        Guarded dx(sz.input);
+        const Status r = op->Run(dy.data(), dx.data(), ws.data(), bytes);
+        ASSERT_TRUE(r.ok()) << r.message();
+        EXPECT_TRUE(dx.GuardsHold() && ws.GuardsHold());
+        EXPECT_EQ(0, std::memcmp(want.data(), dx.data(), static_cast<size_t>(sz.input) * 4));
+        if (bytes > 0) {
+          Guarded untouched(sz.input);
+          EXPECT_EQ("workspace_bytes",
+                    op->Run(dy.data(), untouched.data(), ws.data(), bytes - 1).field());
+          for (float v : untouched.v) ASSERT_EQ(kGuard, v);
+        }
+      }
+    }
+  }
+}
+
 TEST_P(BackwardTest, BadInput) {
   const Conv2dDesc d = Spec("n=2,h=6,w=5,ci=4,co=6,k=3x3,p=1,bias=1");
   const TensorSizes sz = Sizes(d);
@@ -406,6 +456,20 @@ TEST_P(BackwardTest, BadInput) {
                             .field());
   o.threads = kMaxThreads + 1;
   EXPECT_EQ("threads", Conv2dBackwardData(d, dy.data(), w.data(), dx.data(), o).field());
+  o.threads = 0;
+  std::unique_ptr<Conv2dBackwardDataOp> op;
+  EXPECT_EQ("weights", Conv2dBackwardDataOp::Create(d, nullptr, o, &op).field());
+  EXPECT_EQ("op", Conv2dBackwardDataOp::Create(d, w.data(), o, nullptr).field());
+  EXPECT_EQ(StatusCode::kUnsupported, Conv2dBackwardDataOp::Create(relu, w.data(), o, &op).code());
+  EXPECT_EQ("stride_w", Conv2dBackwardDataOp::Create(bad, w.data(), o, &op).field());
+  EXPECT_EQ(nullptr, op);
+  ASSERT_TRUE(Conv2dBackwardDataOp::Create(d, w.data(), o, &op).ok());
+  EXPECT_EQ("dy", op->Run(nullptr, dx.data()).field());
+  EXPECT_EQ("dx", op->Run(dy.data(), nullptr).field());
+  EXPECT_EQ("dx", op->Run(dy.data(), dy.data() + 3).field());
+  EXPECT_EQ("threads", op->Run(dy.data(), dx.data(), kMaxThreads + 1).field());
+  EXPECT_EQ("workspace", op->Run(dy.data(), dx.data(), nullptr, 64).field());
+  EXPECT_EQ("workspace", op->Run(dy.data(), dx.data(), dx.data(), op->WorkspaceBytes()).field());
   for (float v : dx.v) ASSERT_EQ(kGuard, v);
   for (float v : dw.v) ASSERT_EQ(kGuard, v);
   for (float v : db.v) ASSERT_EQ(kGuard, v);

@@ -379,6 +379,22 @@ TEST_P(MemoryTest, EveryAllocationFailureIsReported) {
                          [&] { return Conv2dBackwardData(desc, dy.data(), data->weights.get(),
                                                          dx.data(), o); },
                          {{dx.data(), sz.input}});
+    EveryAllocationFails(std::string("Conv2dBackwardDataOp::Create ") + spec,
+                         [&] {
+                           std::unique_ptr<Conv2dBackwardDataOp> made;
+                           const Status s = Conv2dBackwardDataOp::Create(
+                               desc, data->weights.get(), o, &made);
+                           EXPECT_EQ(s.ok(), made != nullptr);
+                           return s;  // the operator is freed here
+                         },
+                         {});
+    std::unique_ptr<Conv2dBackwardDataOp> bop;
+    ASSERT_TRUE(Conv2dBackwardDataOp::Create(desc, data->weights.get(), o, &bop).ok());
+    if (bop->WorkspaceBytes() > 0) {
+      EveryAllocationFails(std::string("Conv2dBackwardDataOp::Run ") + spec,
+                           [&] { return bop->Run(dy.data(), dx.data()); },
+                           {{dx.data(), sz.input}});
+    }
     EveryAllocationFails(std::string("Conv2dBackwardWeights ") + spec,
                          [&] { return Conv2dBackwardWeights(desc, data->input.get(), dy.data(),
                                                             dw.data(), desc.has_bias ? db.data() : nullptr, o); },

@@ -377,6 +377,44 @@ CONVKIT_API Status Conv2dBackwardWeights(const Conv2dDesc& desc, const float* x,
                                          const float* dy, float* dw, float* dbias,
                                          const Options& options = {});
 
+// The backward-data pass prepared for one set of weights, as Conv2d is for
+// the forward pass: Create validates and packs the weights transposed into
+// the kernels' panels (or, for depthwise layers at stride 1, flipped for
+// the forward depthwise kernel), Run then only computes dx from dy, with
+// the same bits as Conv2dBackwardData. For a training step: Create once the
+// weights are updated, Run per batch; for fixed weights (a transposed
+// convolution's), once. The caller's weights are not referenced after
+// Create. Run is const and may be called concurrently with distinct dx (and
+// workspaces). Memory: the packed weights (about the weights' size) live in
+// the operator; Run needs WorkspaceBytes(threads) (row pointers or a packed
+// block per thread, tens to hundreds of KiB), allocated per call unless
+// given. Errors as Conv2dBackwardData; dx untouched on error.
+class CONVKIT_API Conv2dBackwardDataOp {
+ public:
+  static Status Create(const Conv2dDesc& desc, const float* weights, const Options& options,
+                       std::unique_ptr<Conv2dBackwardDataOp>* op);
+  ~Conv2dBackwardDataOp();
+  Conv2dBackwardDataOp(const Conv2dBackwardDataOp&) = delete;
+  Conv2dBackwardDataOp& operator=(const Conv2dBackwardDataOp&) = delete;
+
+  // dy: Sizes(desc).output floats, dx: Sizes(desc).input floats (desc's
+  // layout and pixel strides); threads as Options::threads (0 = the
+  // operator's setting). With batch 0 nothing is read or written.
+  Status Run(const float* dy, float* dx, int threads = 0) const;
+  // Same with a caller-provided workspace of at least WorkspaceBytes(threads)
+  // bytes (any alignment, overlapping neither dy nor dx): allocates nothing.
+  Status Run(const float* dy, float* dx, void* workspace, size_t workspace_bytes,
+             int threads = 0) const;
+  size_t WorkspaceBytes(int threads = 0) const;
+  const Conv2dDesc& desc() const;
+
+  struct Impl;
+
+ private:
+  explicit Conv2dBackwardDataOp(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // A transposed convolution, PyTorch's conv_transpose2d: the backward-data
 // pass of the convolution that maps its output back to its input, plus a
 // bias per output channel (applied in the kernels' store). Output size:

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "convkit/convkit.h"
+#include "lib/common/aligned.h"
 #include "lib/common/geometry.h"
 
 namespace convkit {
@@ -46,6 +47,30 @@ struct BackwardJob {
 // Runs a job on the given Highway target; kOutOfMemory if its buffers
 // cannot be allocated (nothing written then).
 Status RunBackward(const BackwardJob& job, int64_t target);
+
+// The backward-data pass prepared for its weights on one target (the
+// prepared Conv2dBackwardDataOp holds one; each one-shot call makes its
+// own): the transposed weights in the target's panels, NHWC's bias panels,
+// and the tables of which output pixel each tap of an input pixel reads.
+struct PackedBackwardData {
+  ConvGeometry geo;
+  int64_t target = 0;
+  AlignedFloats wt, bias;
+  const float* bias_rows = nullptr;  // NCHW: the caller's bias, per input channel
+  AlignedArray<int64_t> src_row, src_col;
+};
+
+// Packs hwio (and bias: per input channel of the convolution, or null;
+// NCHW keeps the pointer) for target; threads as Options::threads. On
+// error *out is unchanged.
+Status PackBackwardData(const ConvGeometry& geo, const float* hwio, const float* bias,
+                        int threads, int64_t target, PackedBackwardData* out);
+// Workspace RunBackwardData needs for a thread count (Options::threads).
+size_t BackwardDataWorkspaceBytes(const PackedBackwardData& p, int threads);
+// dx from dy; with a workspace of at least BackwardDataWorkspaceBytes
+// bytes it allocates nothing, else it allocates its own.
+Status RunBackwardData(const PackedBackwardData& p, const float* dy, float* dx, int threads,
+                       void* workspace, size_t workspace_bytes);
 
 }  // namespace convkit
 

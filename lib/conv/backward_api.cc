@@ -118,8 +118,133 @@ void FlipTransposeHwio(const ConvGeometry& g, const float* w, float* out) {
   }
 }
 
+}  // namespace
+
+// The backward-data pass for one set of weights: either the forward
+// operator that computes it (ForwardDescForData) or the packed transposed
+// weights for the GEMMs of backward.h.
+struct Conv2dBackwardDataOp::Impl {
+  Conv2dDesc desc;
+  int threads = 0;  // Options::threads
+  std::unique_ptr<Conv2d> forward;
+  PackedBackwardData packed;
+
+  // Validates desc and options and prepares; bias per input channel of
+  // desc (ConvTranspose2d's), or null.
+  Status Init(const Conv2dDesc& d, const float* weights, const float* bias,
+              const Options& options);
+  // Checks the pointers (names for errors: dy_name, dx_name) and runs.
+  Status Run(const float* dy, float* dx, void* workspace, size_t workspace_bytes,
+             int run_threads, const char* dy_name, const char* dx_name) const;
+};
+
+Status Conv2dBackwardDataOp::Impl::Init(const Conv2dDesc& d, const float* weights,
+                                        const float* bias, const Options& options) {
+  int64_t target = 0;
+  Status s = CheckBackward(d, options, &target);
+  if (!s.ok()) return s;
+  desc = d;
+  threads = options.threads;
+  if (d.batch == 0) return Status();  // Run reads and writes nothing
+  if (weights == nullptr) return Invalid("weights", "is null");
+  const TensorSizes sz = Sizes(d);
+  const ConvGeometry geo = MakeGeometry(d);
+  AlignedFloats hwio;
+  if (d.weights_layout == WeightsLayout::kOihw) {
+    hwio = AllocateFloats(static_cast<size_t>(sz.weights));
+    if (!hwio) {
+      return Status(StatusCode::kOutOfMemory, "weights",
+                    "convkit: could not allocate the weights converted from OIHW");
+    }
+    OihwToHwio(geo, weights, hwio.get());
+    weights = hwio.get();
+  }
+  Conv2dDesc fwd;
+  if (ForwardDescForData(d, bias != nullptr, &fwd)) {
+    AlignedFloats flipped = AllocateFloats(static_cast<size_t>(sz.weights));
+    if (!flipped) {
+      return Status(StatusCode::kOutOfMemory, "weights",
+                    "convkit: could not allocate the flipped weights");
+    }
+    FlipTransposeHwio(geo, weights, flipped.get());
+    hwio.reset();
+    return Conv2d::Create(fwd, flipped.get(), bias, options, &forward);
+  }
+  return PackBackwardData(geo, weights, bias, options.threads, target, &packed);
+}
+
+Status Conv2dBackwardDataOp::Impl::Run(const float* dy, float* dx, void* workspace,
+                                       size_t workspace_bytes, int run_threads,
+                                       const char* dy_name, const char* dx_name) const {
+  Status s = CheckThreads(run_threads);
+  if (!s.ok()) return s;
+  if (desc.batch == 0) return Status();
+  if (dy == nullptr) return Invalid(dy_name, "is null");
+  if (dx == nullptr) return Invalid(dx_name, "is null");
+  const ConvGeometry geo = MakeGeometry(desc);
+  if (Overlaps(InputRuns(geo, dx), OutputRuns(geo, dy))) {
+    return Invalid(dx_name, std::string("overlaps ") + dy_name);
+  }
+  if (workspace != nullptr) {
+    const FloatRuns ws = Dense(static_cast<const float*>(workspace), workspace_bytes / sizeof(float));
+    if (Overlaps(ws, InputRuns(geo, dx)) || Overlaps(ws, OutputRuns(geo, dy))) {
+      return Invalid("workspace", std::string("overlaps ") + dx_name + " or " + dy_name);
+    }
+  }
+  const int t = run_threads != 0 ? run_threads : threads;
+  if (forward) {
+    return workspace != nullptr ? forward->Forward(dy, dx, workspace, workspace_bytes, t)
+                                : forward->Forward(dy, dx, t);
+  }
+  if (workspace != nullptr && workspace_bytes < BackwardDataWorkspaceBytes(packed, t)) {
+    return Invalid("workspace_bytes", "= " + std::to_string(workspace_bytes) +
+                                          ": smaller than WorkspaceBytes() = " +
+                                          std::to_string(BackwardDataWorkspaceBytes(packed, t)));
+  }
+  return RunBackwardData(packed, dy, dx, t, workspace, workspace_bytes);
+}
+
+Conv2dBackwardDataOp::Conv2dBackwardDataOp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Conv2dBackwardDataOp::~Conv2dBackwardDataOp() = default;
+
+Status Conv2dBackwardDataOp::Create(const Conv2dDesc& desc, const float* weights,
+                                    const Options& options,
+                                    std::unique_ptr<Conv2dBackwardDataOp>* op) {
+  if (op == nullptr) return Invalid("op", "is null");
+  std::unique_ptr<Impl> impl = NewNothrow<Impl>();
+  if (!impl) return Status(StatusCode::kOutOfMemory, "op", "convkit: could not allocate the operator");
+  if (weights == nullptr) return Invalid("weights", "is null");
+  Status s = impl->Init(desc, weights, nullptr, options);
+  if (!s.ok()) return s;
+  std::unique_ptr<Conv2dBackwardDataOp> made(new (std::nothrow) Conv2dBackwardDataOp(std::move(impl)));
+  if (!made) return Status(StatusCode::kOutOfMemory, "op", "convkit: could not allocate the operator");
+  *op = std::move(made);
+  return Status();
+}
+
+Status Conv2dBackwardDataOp::Run(const float* dy, float* dx, int threads) const {
+  return impl_->Run(dy, dx, nullptr, 0, threads, "dy", "dx");
+}
+
+Status Conv2dBackwardDataOp::Run(const float* dy, float* dx, void* workspace,
+                                 size_t workspace_bytes, int threads) const {
+  if (workspace == nullptr) return Invalid("workspace", "is null");
+  return impl_->Run(dy, dx, workspace, workspace_bytes, threads, "dy", "dx");
+}
+
+size_t Conv2dBackwardDataOp::WorkspaceBytes(int threads) const {
+  const int t = threads != 0 ? threads : impl_->threads;
+  if (impl_->forward) return impl_->forward->WorkspaceBytes(t);
+  if (impl_->desc.batch == 0 || !impl_->packed.wt) return 0;
+  return BackwardDataWorkspaceBytes(impl_->packed, t);
+}
+
+const Conv2dDesc& Conv2dBackwardDataOp::desc() const { return impl_->desc; }
+
+namespace {
+
 // dx for dy: the shared body of Conv2dBackwardData and ConvTranspose2d
-// (bias: per input channel of desc, or null).
+// (bias: per input channel of desc, or null): prepare, then run.
 Status BackwardDataImpl(const Conv2dDesc& desc, const float* dy, const float* weights,
                         const float* bias, float* dx, const Options& options,
                         const char* dy_name, const char* dx_name) {
@@ -142,36 +267,9 @@ Status BackwardDataImpl(const Conv2dDesc& desc, const float* dy, const float* we
   if (Overlaps(dx_runs, Dense(bias, desc.in_channels))) {
     return Invalid(dx_name, "overlaps the bias");
   }
-  BackwardJob job;
-  job.pass = BackwardPass::kData;
-  job.geo = geo;
-  job.dy = dy;
-  job.bias = bias;
-  job.dx = dx;
-  job.threads = options.threads;
-  AlignedFloats hwio;
-  if (desc.weights_layout == WeightsLayout::kOihw) {
-    hwio = AllocateFloats(static_cast<size_t>(sz.weights));
-    if (!hwio) {
-      return Status(StatusCode::kOutOfMemory, "weights",
-                    "convkit: could not allocate the weights converted from OIHW");
-    }
-    OihwToHwio(job.geo, weights, hwio.get());
-    weights = hwio.get();
-  }
-  Conv2dDesc forward;
-  if (ForwardDescForData(desc, bias != nullptr, &forward)) {
-    AlignedFloats flipped = AllocateFloats(static_cast<size_t>(sz.weights));
-    if (!flipped) {
-      return Status(StatusCode::kOutOfMemory, "weights",
-                    "convkit: could not allocate the flipped weights");
-    }
-    FlipTransposeHwio(geo, weights, flipped.get());
-    hwio.reset();
-    return Conv2dForward(forward, dy, flipped.get(), bias, dx, options);
-  }
-  job.weights = weights;
-  return RunBackward(job, target);
+  Conv2dBackwardDataOp::Impl op;
+  if (!(s = op.Init(desc, weights, bias, options)).ok()) return s;
+  return op.Run(dy, dx, nullptr, 0, 0, dy_name, dx_name);
 }
 
 }  // namespace

@@ -201,10 +201,14 @@ Blocking PackedBlockingForK(int64_t depth, const TileShape& t) {
 }
 
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
+  return DirectBlockingForK(geo.k, t);
+}
+
+Blocking DirectBlockingForK(int64_t depth, const TileShape& t) {
   const CacheSizes c = GetCacheSizes();
   const int64_t f = static_cast<int64_t>(sizeof(float));
   const int64_t kc_max = std::max<int64_t>(256, c.l2 / 4 / (t.nr * f));
-  const int64_t k = std::max<int64_t>(geo.k, 1);
+  const int64_t k = std::max<int64_t>(depth, 1);
   Blocking b;
   b.kc = DivCeil(k, DivCeil(k, kc_max));
   // MC bounds the indirection (and the A rows a block revisits per column

@@ -80,6 +80,8 @@ Blocking PackedBlockingForK(int64_t depth, const TileShape& tile);
 // of L2, so each output is loaded and stored once; the B block (KC x NC) in
 // half of L2; MC bounds the indirection and the A rows a block revisits.
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& tile);
+// The same for a reduction of depth (the backward-data pass's indirect GEMM).
+Blocking DirectBlockingForK(int64_t depth, const TileShape& tile);
 
 // The descriptor's fused post-ops as the kernels apply them (tile.h).
 struct PostOps {
