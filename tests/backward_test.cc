@@ -47,6 +47,17 @@ const std::vector<std::string>& Shapes() {
       "n=2,h=6,w=7,ci=9,co=9,k=2x3,g=9,p=2:0:1:3,bias=1",
       "n=1,h=5,w=6,ci=20,co=20,k=1x1,g=20,p=1",
       "n=2,h=9,w=8,ci=6,co=6,k=3x3,g=6,d=2,p=3:1:2:2",
+      // Output channels per group in whole vectors of every x86 target:
+      // NHWC backward weights reads x and dy in place (the pixel tile),
+      // with remainders of MR rows (17, 15 channels per group), a last
+      // column panel of one vector (48 at AVX3), padding taps that miss
+      // whole rows, and groups.
+      "n=2,h=9,w=8,ci=17,co=48,k=3x3,s=2,p=1,bias=1",
+      "n=1,h=7,w=9,ci=30,co=64,k=3x3,g=2,d=2,p=3:2:1:4",
+      "n=3,h=5,w=6,ci=6,co=16,k=1x1,s=2x1",
+      // Several pixel chunks (of whole output rows) with the small caches
+      // of backward_test_small_caches (one chunk with real ones).
+      "n=4,h=20,w=20,ci=16,co=64,k=3x3,p=1,bias=1",
   };
   return shapes;
 }

@@ -9,13 +9,17 @@
 //   weights:      dW[(t, ci) x Ng]  = A[(t, ci) x P]      * dY[P x Ng],
 //                 P = N * OH * OW output pixels, A the transposed im2col;
 //                 or, with many pixels, dW^T[Ng x (t, ci)] = dY^T * im2col,
-//                 whose im2col rows copy a tap's channels at once
+//                 whose im2col rows copy a tap's channels at once;
+//                 NHWC with Ng in whole vectors: dW directly, its rows
+//                 (t, ci) broadcast from x and its columns loaded from dY
+//                 in place per output pixel (pixel_tile-inl.h), no packing
 //
 // so the reduction is never split across threads (tasks split the outputs'
 // rows and columns only) and every output gets its products in ascending
 // k, whatever the thread count: results are bit-identical for any count.
-// The weights' side is packed once per call (Wt: transposed weights), the
-// activations' side per KC x NC / MC x KC cache block, by row-at-a-time
+// The weights' side is packed once per weights (Wt: transposed weights;
+// PackedBackwardData), the activations' side read in place (NHWC data and
+// weights) or packed per KC x NC / MC x KC cache block, by row-at-a-time
 // gathers that follow the descriptor's layouts.
 #ifndef CONVKIT_LIB_CONV_BACKWARD_H_
 #define CONVKIT_LIB_CONV_BACKWARD_H_
