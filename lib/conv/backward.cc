@@ -104,20 +104,45 @@ void GemmTask(const Blocking& blk, int64_t nr, int64_t K, int64_t b, int64_t m0,
   }
 }
 
-// Tasks over batches x M x N in whole tiles (about four per thread), run by
-// one OpenMP loop; per-thread workspace from ws.
+// Tasks over batches x M x N in whole tiles (um rows, un columns), run by
+// one dynamically scheduled OpenMP loop; per-thread workspace from ws. The
+// split minimizes the makespan: rounds of `want` tasks times the largest
+// task, slightly favouring fewer tasks (each re-reads the other operand).
+// Splitting 14 tiles into 7 tasks of 2 kept one of 2 threads busy 4 rounds
+// to the other's 3 (ResNet-50's 14x14 backward data: 1.55x from 1 to 2
+// threads against oneDNN's 2.0x).
 struct TaskGrid {
   int64_t m_chunk, m_tasks, n_chunk, n_tasks, tasks;
 };
 TaskGrid MakeGrid(int64_t batches, int64_t M, int64_t N, int64_t um, int64_t un, int want) {
+  const int64_t units_m = std::max<int64_t>(1, DivCeil(M, um));
+  const int64_t units_n = std::max<int64_t>(1, DivCeil(N, un));
+  int64_t best_cm = units_m, best_cn = units_n;
+  if (want > 1) {
+    const int64_t cap = 8 * static_cast<int64_t>(want);
+    double best = INFINITY;
+    for (int64_t pm = 1; pm <= std::min(units_m, cap); ++pm) {
+      const int64_t cm = DivCeil(units_m, pm), mt = DivCeil(units_m, cm);
+      if (mt != pm) continue;  // the same split as a smaller pm
+      for (int64_t pn = 1; pn <= std::min(units_n, cap / pm + 1); ++pn) {
+        const int64_t cn = DivCeil(units_n, pn), nt = DivCeil(units_n, cn);
+        if (nt != pn) continue;
+        const int64_t tasks = batches * mt * nt;
+        const double rounds = static_cast<double>(DivCeil(tasks, static_cast<int64_t>(want)));
+        const double cost = rounds * static_cast<double>(cm * cn) *
+                            (1.0 + 0.01 * static_cast<double>(tasks) / want);
+        if (cost < best) {
+          best = cost;
+          best_cm = cm;
+          best_cn = cn;
+        }
+      }
+    }
+  }
   TaskGrid s;
-  const int64_t units_m = DivCeil(M, um), units_n = DivCeil(N, un);
-  const int64_t target = want > 1 ? 4 * static_cast<int64_t>(want) : 1;
-  const int64_t pm = std::min(units_m, std::max<int64_t>(1, DivCeil(target, batches)));
-  const int64_t pn = std::min(units_n, std::max<int64_t>(1, DivCeil(target, batches * pm)));
-  s.m_chunk = DivCeil(units_m, pm) * um;
+  s.m_chunk = best_cm * um;
   s.m_tasks = DivCeil(M, s.m_chunk);
-  s.n_chunk = DivCeil(units_n, pn) * un;
+  s.n_chunk = best_cn * un;
   s.n_tasks = DivCeil(N, s.n_chunk);
   s.tasks = batches * s.m_tasks * s.n_tasks;
   return s;
