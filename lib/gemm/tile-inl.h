@@ -259,10 +259,10 @@ HWY_INLINE void GemmTileBody(const float* HWY_RESTRICT a,
 #define CONVKIT_TILE_STEP(ak_expr)                             \
   {                                                            \
     const float* HWY_RESTRICT ak = (ak_expr);                  \
-    const V b0 = hn::Load(d, bp);                              \
-    const V b1 = kVecs > 1 ? hn::Load(d, bp + L) : zero;       \
-    const V b2 = kVecs > 2 ? hn::Load(d, bp + 2 * L) : zero;   \
-    const V b3 = kVecs > 3 ? hn::Load(d, bp + 3 * L) : zero;   \
+    const V b0 = hn::LoadU(d, bp);                             \
+    const V b1 = kVecs > 1 ? hn::LoadU(d, bp + L) : zero;      \
+    const V b2 = kVecs > 2 ? hn::LoadU(d, bp + 2 * L) : zero;  \
+    const V b3 = kVecs > 3 ? hn::LoadU(d, bp + 3 * L) : zero;  \
     (void)b1;                                                  \
     (void)b2;                                                  \
     (void)b3;                                                  \
