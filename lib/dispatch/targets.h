@@ -23,6 +23,8 @@ namespace dispatch {
 
 // Targets compiled into convkit (the HWY_TARGETS of its dispatch files).
 int64_t CompiledTargetBits();
+// hwy::SupportedTargets(), read once per process.
+int64_t HwySupportedTargets();
 
 // Best (lowest-bit) target in `bits`; 0 if none.
 inline int64_t BestOf(int64_t bits) { return bits & -bits; }
