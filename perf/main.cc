@@ -63,6 +63,11 @@ const char kUsage[] =
     "                    layers); XNNPACK gets a pthreadpool of N threads\n"
     "  --target T        restrict convkit's dispatch to T or below (AVX3, AVX2, SSE4,\n"
     "                    SSSE3, SCALAR...) and oneDNN to the matching ISA\n"
+    "  --impls LIST      only these rows, comma-separated: convkit, onednn (both\n"
+    "                    of its rows), onednn_nhwc, onednn_blocked, xnnpack, naive,\n"
+    "                    or convkit:<algorithm> (one of convkit's algorithms alone,\n"
+    "                    e.g. convkit:nchw_pixel_gemm: no other algorithm's calls\n"
+    "                    between its own, which --algos interleaves)\n"
     "  --algos           also time each convkit algorithm separately (convkit:<algo>);\n"
     "                    with --pass bwd_data, the one-shot call (convkit:oneshot,\n"
     "                    packing the weights per call) beside the prepared op\n"
@@ -335,9 +340,15 @@ Args ParseArgs(int argc, char** argv) {
         const std::string name = list.substr(start, comma - start);
         static const char* const kKnown[] = {"convkit", "onednn", "onednn_nhwc",
                                              "onednn_blocked", "xnnpack", "naive"};
-        if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
+        Algorithm algo;
+        const bool convkit_algo = name.rfind("convkit:", 0) == 0 &&
+                                  ParseAlgorithm(name.substr(8), &algo) &&
+                                  algo != Algorithm::kAuto;
+        if (!convkit_algo &&
+            std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
           Fail("--impls: unknown implementation \"" + name +
-               "\" (known: convkit, onednn, onednn_nhwc, onednn_blocked, xnnpack, naive)");
+               "\" (known: convkit, onednn, onednn_nhwc, onednn_blocked, xnnpack, naive, "
+               "convkit:<algorithm>)");
         }
         args.impls.push_back(name);
         start = comma + 1;
@@ -480,9 +491,14 @@ std::vector<Row> RunShape(const Args& args, const std::string& suite,
     if (impl && args.Wants(impl->name())) impls.push_back({std::move(impl), Row(), {}, 0, false});
   };
   add(MakeConvkit(Algorithm::kAuto));
-  if (args.algos && args.Wants("convkit") && args.pass == Pass::kFwd) {
+  if (args.pass == Pass::kFwd) {
     for (Algorithm a : ApplicableAlgorithms(desc)) {
-      if (a != Algorithm::kNaive) impls.push_back({MakeConvkit(a), Row(), {}, 0, false});
+      const bool named = !args.impls.empty() &&
+                         std::find(args.impls.begin(), args.impls.end(),
+                                   std::string("convkit:") + AlgorithmName(a)) != args.impls.end();
+      if (named || (args.algos && args.Wants("convkit") && a != Algorithm::kNaive)) {
+        impls.push_back({MakeConvkit(a), Row(), {}, 0, false});
+      }
     }
   }
   if (args.algos && args.Wants("convkit") && args.pass == Pass::kBwdData) {
