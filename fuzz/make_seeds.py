@@ -86,6 +86,7 @@ DESC = {
     "shifted": desc(h=6, w=6, ci=7, co=9, algorithm=4),
     "naive": desc(algorithm=5),
     "nchw_gemm": desc(flags=4, algorithm=6),
+    "nchw_pixel_gemm": desc(flags=4 | 1, h=9, w=9, ci=6, co=19, sh=2, sw=2, pt=1, pl=1, algorithm=7),
     "transposed_outpad": desc(sh=2, sw=2, pt=1, pl=1, oph=1, opw=1),
     "transposed_outpad_bad": desc(sh=2, sw=2, oph=2, opw=-1),
     "kernel_larger_than_input": desc(h=2, w=2, kh=3, kw=3),

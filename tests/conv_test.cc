@@ -305,8 +305,9 @@ TEST_P(ConvTest, PostOps) {
 }
 
 // Both activation layouts with both weight layouts: every algorithm that
-// applies (NCHW: auto = the NCHW GEMM, and the naive loop; OIHW weights: every
-// NHWC algorithm), across remainders of MR (channels) and NR (pixels),
+// applies (NCHW: auto, both NCHW GEMMs and the naive loop; OIHW weights: every
+// NHWC algorithm), across remainders of MR and NR (channels and pixels, in
+// both NCHW mappings), tiles spanning images,
 // K blocks (the small-cache run splits K), groups, depthwise, strides,
 // padding and dilation, bias and post-ops, several images per task.
 TEST_P(ConvTest, Layouts) {
@@ -328,7 +329,7 @@ TEST_P(ConvTest, Layouts) {
       const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 23);
       const std::unique_ptr<Reference> ref = MakeReference(*data);
       const std::vector<Algorithm> algos = Algorithms(d);
-      EXPECT_EQ(d.layout == Layout::kNchw ? 3u : Algorithms(Spec(shape)).size(), algos.size())
+      EXPECT_EQ(d.layout == Layout::kNchw ? 4u : Algorithms(Spec(shape)).size(), algos.size())
           << FormatShapeSpec(d);
       for (Algorithm a : algos) {
         EXPECT_TRUE(ConvTester().target(target()).algorithm(a).Test(*data, *ref));
@@ -336,16 +337,27 @@ TEST_P(ConvTest, Layouts) {
       }
     }
   }
-  // kAuto on NCHW runs the NCHW GEMM; the exact tier matches bit for bit.
-  const Conv2dDesc d = Spec("n=2,h=9,w=8,ci=5,co=17,k=3x3,p=1,bias=1,layout=nchw,weights=oihw");
+  // kAuto on NCHW: the NCHW GEMM where whole vectors of pixels fill the
+  // planes and 1x1 layers read them in place; the pixel GEMM for a strided
+  // 3x3 layer with few output channels, whose packed B would be a strided
+  // walk (on every target: the lanes-per-vector only add to that). The
+  // exact tier matches bit for bit either way.
   Options o;
   o.max_target = target();
   PlanInfo info;
-  ASSERT_TRUE(QueryPlan(d, o, &info).ok());
-  EXPECT_EQ("nchw_gemm", info.algorithm);
-  const std::unique_ptr<ConvData> data = MakeData(d, Data::kIntegers, 29);
-  const std::unique_ptr<Reference> ref = MakeReference(*data);
-  EXPECT_TRUE(ConvTester().target(target()).data(Data::kIntegers).Test(*data, *ref));
+  const std::pair<const char*, const char*> autos[] = {
+      {"n=2,h=32,w=32,ci=5,co=17,k=1x1,bias=1,layout=nchw,weights=oihw", "nchw_gemm"},
+      {"n=2,h=14,w=14,ci=64,co=32,k=3x3,s=2,p=1,bias=1,layout=nchw", "nchw_pixel_gemm"},
+  };
+  for (const auto& [spec, algorithm] : autos) {
+    const Conv2dDesc a = Spec(spec);
+    ASSERT_TRUE(QueryPlan(a, o, &info).ok());
+    EXPECT_EQ(algorithm, info.algorithm) << spec;
+    const std::unique_ptr<ConvData> data = MakeData(a, Data::kIntegers, 29);
+    const std::unique_ptr<Reference> ref = MakeReference(*data);
+    EXPECT_TRUE(ConvTester().target(target()).data(Data::kIntegers).Test(*data, *ref)) << spec;
+  }
+  const Conv2dDesc d = Spec("n=2,h=9,w=8,ci=5,co=17,k=3x3,p=1,bias=1,layout=nchw,weights=oihw");
   // An NHWC-only algorithm on NCHW is kUnsupported, naming the algorithm.
   o.algorithm = Algorithm::kDirectGemm;
   EXPECT_EQ(StatusCode::kUnsupported, QueryPlan(d, o, &info).code());

@@ -203,9 +203,12 @@ enum class Algorithm : int {
                  // by kAuto
   kNchwGemm,     // NCHW activations: Y[Cout x pixels] = W[Cout x K] *
                  // im2col[K x pixels], pixels contiguous (README, "Design")
+  kNchwPixelGemm,  // NCHW activations through NHWC's mapping: Y^T[pixels x
+                   // Cout] = im2col * W, stored transposed into the planes
+                   // (small planes, README "Design")
 };
 // "auto", "depthwise", "direct_gemm", "im2col_gemm", "shifted_gemm",
-// "naive".
+// "naive", "nchw_gemm", "nchw_pixel_gemm".
 CONVKIT_API const char* AlgorithmName(Algorithm algorithm);
 // Parses the names above; returns false for an unknown name.
 CONVKIT_API bool ParseAlgorithm(const std::string& name, Algorithm* algorithm);

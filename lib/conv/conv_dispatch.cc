@@ -42,6 +42,7 @@ const KernelTable* KernelTableForTarget() {
     t.depthwise = &DepthwiseTask;
     t.naive = &NaiveTask;
     t.nchw_gemm = &NchwGemmTask;
+    t.nchw_pixel_gemm = &NchwPixelGemmTask;
     return t;
   }();
   return &table;

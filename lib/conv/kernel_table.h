@@ -45,6 +45,7 @@ struct KernelTable {
   TaskFn depthwise = nullptr;
   TaskFn naive = nullptr;
   TaskFn nchw_gemm = nullptr;
+  TaskFn nchw_pixel_gemm = nullptr;
 };
 
 // The table of a compiled target (a bit from dispatch::SelectTarget).

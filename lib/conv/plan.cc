@@ -104,10 +104,51 @@ int64_t NchwWorkspace(const Plan& p) {
   return Bytes64(cols * RoundUp(std::min(p.blocks.kc, p.geo.k), t.ku) *
                  static_cast<int64_t>(sizeof(float)));
 }
-// The NCHW GEMM's tiles: every pixel column padded to whole vectors.
+// Packing one float of an im2col block, in FMA lanes: a copy of contiguous
+// input (the NCHW GEMM's B rows at stride 1) or a strided walk (other
+// strides), or one element per plane (the pixel GEMM's A columns); storing
+// one output through a scatter. Fitted to which of the two NCHW GEMMs runs
+// faster on each ResNet-50 layer, each timed alone (convkit-perf --suite
+// resnet50 --layout nchw --impls convkit:<algorithm>, AVX3 on Zen 5): the
+// choice then costs 2% on one layer, against 8-40% for either GEMM alone.
+constexpr double kPackCopy = 6.0;
+constexpr double kPackStrided = 18.0;
+constexpr double kPackGather = 12.0;
+constexpr double kStoreScatter = 16.0;
+
+// The NCHW GEMM's tiles: each image's pixels padded to whole vectors (its
+// last panel), plus packing B (all of it but the whole panels of 1x1
+// stride-1 unpadded layers, which read the input in place).
 double NchwCost(const ConvGeometry& g, const KernelTable& kt) {
-  return static_cast<double>(g.groups) * static_cast<double>(RoundUp(g.m, kt.gemm.lanes)) *
-         static_cast<double>(g.k) * static_cast<double>(g.ng);
+  const double pixels = static_cast<double>(g.oh * g.ow);
+  const double padded = static_cast<double>(g.n * RoundUp(g.oh * g.ow, kt.gemm.lanes));
+  const bool in_place = g.taps == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pb == 0 &&
+                        g.pl == 0 && g.pr == 0;
+  const double packed =
+      in_place ? static_cast<double>(g.n) * (pixels - static_cast<double>(
+                                                          (g.oh * g.ow) / kt.gemm.nr * kt.gemm.nr))
+               : static_cast<double>(g.m);
+  return static_cast<double>(g.groups) * static_cast<double>(g.k) *
+         (padded * static_cast<double>(g.ng) + (g.sw == 1 ? kPackCopy : kPackStrided) * packed);
+}
+// The pixel GEMM's tiles: output channels padded to whole vectors, pixels
+// not at all (rows remainders take smaller tiles); plus packing A once per
+// task and storing through scatters.
+double NchwPixelCost(const ConvGeometry& g, const KernelTable& kt) {
+  return TileLanes(g, kt.gemm) +
+         kPackGather * static_cast<double>(g.groups) * static_cast<double>(g.m) *
+             static_cast<double>(g.k) +
+         kStoreScatter * static_cast<double>(g.m) * static_cast<double>(g.cout);
+}
+// The pixel GEMM: one packed A block (MC x KC) and the C block it
+// accumulates (MC x NR when K is one block, else MC x the group's channels,
+// each rounded to the tile).
+int64_t NchwPixelWorkspace(const Plan& p) {
+  const TileShape& t = p.kernels->gemm;
+  const int64_t rows = RoundUp(p.blocks.mc, t.mr);
+  const int64_t c_cols = p.geo.k > p.blocks.kc ? RoundUp(p.geo.ng, t.nr) : t.nr;
+  return Bytes64(rows * (RoundUp(p.blocks.kc, t.ku) + c_cols) *
+                 static_cast<int64_t>(sizeof(float)));
 }
 int64_t NoWorkspace(const Plan&) { return 0; }
 
@@ -129,6 +170,9 @@ const std::vector<AlgorithmRow> kTable = {
     {Algorithm::kNchwGemm, "nchw_gemm", true, IsNchw, "layout == kNchw", NchwCost,
      WeightLayout::kRowPanels, Split::kGemmNchw, 1.0, PackedBlocking, NchwWorkspace,
      &KernelTable::nchw_gemm, &KernelTable::gemm_id},
+    {Algorithm::kNchwPixelGemm, "nchw_pixel_gemm", true, IsNchw, "layout == kNchw",
+     NchwPixelCost, WeightLayout::kGemmPanels, Split::kGemm, 1.0, NchwPixelBlocking,
+     NchwPixelWorkspace, &KernelTable::nchw_pixel_gemm, &KernelTable::gemm_id},
     {Algorithm::kNaive, "naive", false, Always, "", NotAutomatic, WeightLayout::kHwio,
      Split::kRows, 50.0, nullptr, NoWorkspace, &KernelTable::naive, &KernelTable::naive_id},
 };
@@ -215,6 +259,21 @@ Blocking DirectBlockingForK(int64_t depth, const TileShape& t) {
   // block); past 32 tiles a block gains nothing and only takes memory.
   b.mc = std::min(32 * t.mr, std::max<int64_t>(t.mr, c.l2 / 4 / (b.kc * f) / t.mr * t.mr));
   b.nc = std::max<int64_t>(t.nr, c.l2 / 2 / (b.kc * f) / t.nr * t.nr);
+  return b;
+}
+
+Blocking NchwPixelBlocking(const ConvGeometry& geo, const TileShape& t) {
+  const CacheSizes c = GetCacheSizes();
+  const int64_t f = static_cast<int64_t>(sizeof(float));
+  Blocking b = DirectBlockingForK(geo.k, t);
+  b.nc = RoundUp(geo.ng, t.nr);
+  // MC: the packed A block (MC x KC) and the C rows it accumulates (one
+  // panel, NR wide, when K is one block; every channel otherwise) in half of
+  // L2, at least one tile; M in equal blocks.
+  const int64_t width = b.kc + (geo.k > b.kc ? b.nc : t.nr);
+  const int64_t rows = std::max<int64_t>(t.mr, c.l2 / 2 / (width * f) / t.mr * t.mr);
+  const int64_t m = std::max<int64_t>(geo.m, 1);
+  b.mc = RoundUp(DivCeil(m, DivCeil(m, rows)), t.mr);
   return b;
 }
 

@@ -82,6 +82,9 @@ Blocking PackedBlockingForK(int64_t depth, const TileShape& tile);
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& tile);
 // The same for a reduction of depth (the backward-data pass's indirect GEMM).
 Blocking DirectBlockingForK(int64_t depth, const TileShape& tile);
+// nchw_pixel_gemm: the direct GEMM's KC; MC rows so that the packed A block
+// and the C block (MC x Ng) each fit in a quarter of L2; NC = Ng.
+Blocking NchwPixelBlocking(const ConvGeometry& geo, const TileShape& tile);
 
 // The descriptor's fused post-ops as the kernels apply them (tile.h).
 struct PostOps {

@@ -154,6 +154,69 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
   }
 }
 
+// The same A and panel layout read from NCHW planes (nchw_pixel_gemm):
+//   A[m = (n, oh, ow)][k = (kh, kw, c)]
+//     = x[n][g*Cg + c][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl], 0 outside.
+// A row's columns are one element of each of its tap's Cg planes, so a panel
+// is written column after column: per k, the panel's rows are neighbouring
+// pixels of one plane (mostly contiguous reads), stored KU apart.
+template <size_t kMR, size_t kKU>
+HWY_NOINLINE void PackIm2colNchwToPanels(const ConvGeometry& geo,
+                                         const float* HWY_RESTRICT x,
+                                         int64_t g, int64_t m0, int64_t mc,
+                                         int64_t k0, int64_t kc,
+                                         float* HWY_RESTRICT out) {
+  constexpr int64_t kU = static_cast<int64_t>(kKU);
+  constexpr int64_t kGroup = static_cast<int64_t>(kMR * kKU);
+  const int64_t pixels = geo.oh * geo.ow;
+  const int64_t plane = geo.h * geo.w;
+  const int64_t kcp = (kc + kU - 1) / kU * kU;
+  const float* HWY_RESTRICT image[kMR];  // image n, channel g*Cg
+  int64_t ih0[kMR], iw0[kMR];
+  int64_t n = m0 / pixels;
+  int64_t oh = (m0 % pixels) / geo.ow;
+  int64_t ow = m0 % geo.ow;
+  for (int64_t i0 = 0; i0 < mc; i0 += static_cast<int64_t>(kMR)) {
+    const int64_t rows = std::min<int64_t>(static_cast<int64_t>(kMR), mc - i0);
+    for (int64_t i = 0; i < rows; ++i) {
+      image[i] = x + (n * geo.cin + g * geo.cg) * plane;
+      ih0[i] = oh * geo.sh - geo.pt;
+      iw0[i] = ow * geo.sw - geo.pl;
+      if (++ow == geo.ow) {
+        ow = 0;
+        if (++oh == geo.oh) {
+          oh = 0;
+          ++n;
+        }
+      }
+    }
+    float* HWY_RESTRICT panel = out + i0 * kcp;
+    int64_t t = k0 / geo.cg, c = k0 % geo.cg, p = 0;
+    const float* src[kMR];  // this tap's element in plane 0, or null
+    while (p < kc) {
+      const int64_t dy = (t / geo.kw) * geo.dh, dx = (t % geo.kw) * geo.dw;
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t ih = ih0[i] + dy, iw = iw0[i] + dx;
+        const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h) &&
+                            static_cast<uint64_t>(iw) < static_cast<uint64_t>(geo.w);
+        src[i] = inside ? image[i] + ih * geo.w + iw : nullptr;
+      }
+      const int64_t len = std::min(geo.cg - c, kc - p);
+      for (int64_t q = 0; q < len; ++q) {
+        const int64_t col = p + q;
+        float* HWY_RESTRICT dst = panel + (col / kU) * kGroup + col % kU;
+        const int64_t off = (c + q) * plane;
+        for (int64_t i = 0; i < rows; ++i) {
+          dst[i * kU] = src[i] != nullptr ? src[i][off] : 0.0f;
+        }
+      }
+      p += len;
+      c = 0;
+      ++t;
+    }
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace convkit
 HWY_AFTER_NAMESPACE();
