@@ -116,16 +116,21 @@ constexpr double kPackStrided = 18.0;
 constexpr double kPackGather = 12.0;
 constexpr double kStoreScatter = 16.0;
 
+// The NCHW GEMM reads B in place (nchw_gemm-inl.h): 1x1, stride 1, no
+// padding.
+bool NchwReadsInPlace(const ConvGeometry& g) {
+  return g.taps == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pb == 0 && g.pl == 0 &&
+         g.pr == 0;
+}
+
 // The NCHW GEMM's tiles: each image's pixels padded to whole vectors (its
 // last panel), plus packing B (all of it but the whole panels of 1x1
 // stride-1 unpadded layers, which read the input in place).
 double NchwCost(const ConvGeometry& g, const KernelTable& kt) {
   const double pixels = static_cast<double>(g.oh * g.ow);
   const double padded = static_cast<double>(g.n * RoundUp(g.oh * g.ow, kt.gemm.lanes));
-  const bool in_place = g.taps == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pb == 0 &&
-                        g.pl == 0 && g.pr == 0;
   const double packed =
-      in_place ? static_cast<double>(g.n) * (pixels - static_cast<double>(
+      NchwReadsInPlace(g) ? static_cast<double>(g.n) * (pixels - static_cast<double>(
                                                           (g.oh * g.ow) / kt.gemm.nr * kt.gemm.nr))
                : static_cast<double>(g.m);
   return static_cast<double>(g.groups) * static_cast<double>(g.k) *
@@ -399,10 +404,13 @@ namespace {
 
 // Relative cost of one task of rows x cols outputs (per unit of K): the
 // multiply-adds plus the A rows and B columns it has to bring into its core's
-// caches, which tasks sharing neither read again.
-double TaskCost(int64_t rows, int64_t cols) {
+// caches, which tasks sharing neither read again, plus the im2col packing
+// that each task does for its own pixels (the NCHW GEMMs: pack_per_pixel
+// FMA lanes per float, as in their cost models), which a split along the
+// channels repeats.
+double TaskCost(int64_t rows, int64_t cols, double pack_per_pixel) {
   return static_cast<double>(rows) * static_cast<double>(cols) +
-         8.0 * static_cast<double>(rows + cols);
+         8.0 * static_cast<double>(rows + cols) + pack_per_pixel * static_cast<double>(rows);
 }
 
 }  // namespace
@@ -424,6 +432,13 @@ Partition MakePartition(const Plan& plan, int requested) {
     const bool nchw = plan.row->split == Split::kGemmNchw;
     const int64_t um = nchw ? t.nr : t.mr, un = nchw ? t.mr : t.nr;
     const int64_t units_m = DivCeil(g.m, um), units_n = DivCeil(g.ng, un);
+    // Packing per pixel and unit of K: the pixel GEMM packs A, the NCHW GEMM
+    // B (unless it reads the input in place); the NHWC direct GEMM nothing.
+    const double pack_per_pixel = plan.row->id == Algorithm::kNchwPixelGemm ? kPackGather
+                                  : !nchw                                  ? 0.0
+                                  : NchwReadsInPlace(g)                    ? 0.0
+                                  : g.sw == 1                              ? kPackCopy
+                                                                           : kPackStrided;
     // Candidate splits of each group's M x N into pm x pn chunks of whole
     // tiles; the cheapest makespan wins, fewer tasks on ties. One thread (or
     // enough groups to go round): one task per group.
@@ -440,7 +455,8 @@ Partition MakePartition(const Plan& plan, int requested) {
           // Dynamic scheduling hands whole tasks to free threads: the call
           // lasts about ceil(tasks / threads) full tasks.
           const int64_t tasks = g.groups * am * an;
-          const double span = static_cast<double>(DivCeil(tasks, want)) * TaskCost(mc, nc);
+          const double span =
+              static_cast<double>(DivCeil(tasks, want)) * TaskCost(mc, nc, pack_per_pixel);
           if (span < best * (1.0 - 1e-9)) {
             best = span;
             best_pm = pm;
