@@ -104,15 +104,16 @@ int64_t NchwWorkspace(const Plan& p) {
   return Bytes64(cols * RoundUp(std::min(p.blocks.kc, p.geo.k), t.ku) *
                  static_cast<int64_t>(sizeof(float)));
 }
-// Packing one float of an im2col block, in FMA lanes: a copy of contiguous
-// input (the NCHW GEMM's B rows at stride 1) or a strided walk (other
-// strides), or one element per plane (the pixel GEMM's A columns); storing
-// one output through a scatter. Fitted to which of the two NCHW GEMMs runs
-// faster on each ResNet-50 layer, each timed alone (convkit-perf --suite
-// resnet50 --layout nchw --impls convkit:<algorithm>, AVX3 on Zen 5): the
-// choice then costs 2% on one layer, against 8-40% for either GEMM alone.
-constexpr double kPackCopy = 6.0;
-constexpr double kPackStrided = 18.0;
+// Packing one float of an im2col block, in FMA lanes: the NCHW GEMM's B
+// rows, vectors of one input row at stride 1 or every other float at stride
+// 2 (more for other strides), or the pixel GEMM's A columns, one element per
+// plane; storing one output through a scatter. Fitted to which of the two
+// NCHW GEMMs runs faster on each ResNet-50 layer, each timed alone
+// (convkit-perf --suite resnet50 --layout nchw --impls convkit:<algorithm>,
+// AVX3 on Zen 5): the choice is then right on every layer (the wrong one
+// costs 3-40%).
+constexpr double kPackCopy = 2.0;
+constexpr double kPackStrided = 4.0;
 constexpr double kPackGather = 12.0;
 constexpr double kStoreScatter = 16.0;
 
