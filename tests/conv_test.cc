@@ -322,6 +322,10 @@ TEST_P(ConvTest, Layouts) {
       "n=5,h=3,w=2,ci=7,co=29,k=2x2,s=1x2,p=1,bias=1,sum=-1,max=0.5",
       "n=1,h=9,w=77,ci=9,co=7,k=3x3,s=2,p=1",  // stride 2 along long rows
       "n=1,h=5,w=80,ci=4,co=6,k=1x1,s=2",
+      // Rows of 3 outputs: a vector of pixels spans more output rows than
+      // the NCHW packer's vector path takes (element by element instead).
+      "n=2,h=8,w=3,ci=9,co=20,k=3x3,p=1,bias=1",
+      "n=2,h=16,w=5,ci=9,co=20,k=3x3,s=2,p=1",
   };
   for (const std::string& shape : shapes) {
     for (const char* layouts : {",layout=nchw", ",layout=nchw,weights=oihw", ",weights=oihw"}) {
