@@ -495,6 +495,11 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
       int64_t* lens = reinterpret_cast<int64_t*>(tiles + tiles_max);
       const float** ptrs = reinterpret_cast<const float**>(lens + tiles_max * max_runs);
       static const int64_t kZeroOffset = 0;
+      // 1x1, stride 1, no padding: every dX pixel's one tap is the same dY
+      // pixel, so the row pointers need no coordinates (their divisions
+      // were a sixth of a 56x56 64 -> 64 layer's time).
+      const bool pointwise = g.taps == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 &&
+                             g.pl == 0 && g.pb == 0 && g.pr == 0;
       for (int64_t jc = n0; jc < n1; jc += blk.nc) {
         const int64_t nc = std::min(blk.nc, n1 - jc);
         const int64_t panels = DivCeil(nc, nr);
@@ -506,11 +511,13 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
             for (int64_t tile = 0; tile < count; ++tile) {
               const int64_t rows = std::min(kMR, mc - tile * kMR);
               int64_t n_[kMR], ih_[kMR], iw_[kMR];
-              for (int64_t i = 0; i < rows; ++i) {
-                const int64_t m = ic + tile * kMR + i;
-                n_[i] = m / HW;
-                ih_[i] = m % HW / g.w;
-                iw_[i] = m % g.w;
+              if (!pointwise) {
+                for (int64_t i = 0; i < rows; ++i) {
+                  const int64_t m = ic + tile * kMR + i;
+                  n_[i] = m / HW;
+                  ih_[i] = m % HW / g.w;
+                  iw_[i] = m % g.w;
+                }
               }
               int64_t* tl = lens + tile * max_runs;
               const float** tp = ptrs + tile * max_runs * kMR;
@@ -518,12 +525,17 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
               while (p < kc) {
                 const int64_t len = std::min(std::min(g.ng - o, kc - p), kMaxRun);
                 const float** rp = tp + runs * kMR;
-                for (int64_t i = 0; i < kMR; ++i) {
-                  int64_t oh, ow;
-                  rp[i] = i < rows && source(ih_[i], iw_[i], t / g.kw, t % g.kw, &oh, &ow)
-                              ? job.dy + ((n_[i] * g.oh + oh) * g.ow + ow) * g.ys +
-                                    grp * g.ng + o
-                              : kZeroRow;
+                if (pointwise) {  // dX pixel m takes dY pixel m
+                  const float* row0 = job.dy + (ic + tile * kMR) * g.ys + grp * g.ng + o;
+                  for (int64_t i = 0; i < kMR; ++i) rp[i] = i < rows ? row0 + i * g.ys : kZeroRow;
+                } else {
+                  for (int64_t i = 0; i < kMR; ++i) {
+                    int64_t oh, ow;
+                    rp[i] = i < rows && source(ih_[i], iw_[i], t / g.kw, t % g.kw, &oh, &ow)
+                                ? job.dy + ((n_[i] * g.oh + oh) * g.ow + ow) * g.ys +
+                                      grp * g.ng + o
+                                : kZeroRow;
+                  }
                 }
                 tl[runs++] = len;
                 p += len;
