@@ -109,21 +109,22 @@ HWY_INLINE void PackNchwBlock(const ConvGeometry& geo, const float* HWY_RESTRICT
 }
 
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
+// Lanes [lo, hi) (0 <= lo <= hi <= Lanes).
+template <class D>
+HWY_INLINE hn::Mask<D> LaneRange(D d, int64_t lo, int64_t hi) {
+  return hn::AndNot(hn::FirstN(d, static_cast<size_t>(lo)), hn::FirstN(d, static_cast<size_t>(hi)));
+}
+
 // PackNchwBlock for strides 1 and 2 on targets whose masked loads never
 // touch masked lanes: vector by vector of L pixels, then tap by tap, then
 // channel by channel. A vector's pixels lie in at most a few output rows;
 // for one tap each row piece is a run of one input row, contiguous (stride
 // 1: one masked load, lanes in the padding or past nc masked off) or every
 // other float (stride 2: two masked loads of the 2L floats the run spans,
-// their even lanes), the same lanes and offsets for every channel. The per-piece bookkeeping of the walk above
-// (a third of a 56x56 3x3 layer's time) is then paid once per vector and
-// tap instead of once per channel, row and panel.
-// Lanes [lo, hi) (0 <= lo <= hi <= Lanes).
-template <class D>
-HWY_INLINE hn::Mask<D> Lanes(D d, int64_t lo, int64_t hi) {
-  return hn::AndNot(hn::FirstN(d, static_cast<size_t>(lo)), hn::FirstN(d, static_cast<size_t>(hi)));
-}
-
+// their even lanes), the same lanes and offsets for every channel. The
+// per-piece bookkeeping of the walk above (a third of a 56x56 3x3 layer's
+// time) is then paid once per vector and tap instead of once per channel,
+// row and panel.
 HWY_INLINE void PackNchwBlockVec(const ConvGeometry& geo, const float* HWY_RESTRICT x,
                                 int64_t n, int64_t g, int64_t j0, int64_t nc, int64_t k0,
                                 int64_t kc, int64_t nr, float* HWY_RESTRICT out) {
@@ -182,10 +183,11 @@ HWY_INLINE void PackNchwBlockVec(const ConvGeometry& geo, const float* HWY_RESTR
         if (lo >= hi) continue;
         if (sw == 1) {
           whole = lo == 0 && hi == L;
-          mask[loads] = Lanes(d, lo, hi);
+          mask[loads] = LaneRange(d, lo, hi);
         } else {  // floats [2 lo, 2 hi - 1) of the 2L from iw0
-          mask[loads] = Lanes(d, std::min(2 * lo, L), std::min(2 * hi - 1, L));
-          mask2[loads] = Lanes(d, std::max(2 * lo - L, int64_t{0}), std::max(2 * hi - 1 - L, int64_t{0}));
+          mask[loads] = LaneRange(d, std::min(2 * lo, L), std::min(2 * hi - 1, L));
+          mask2[loads] = LaneRange(d, std::max(2 * lo - L, int64_t{0}),
+                                   std::max(2 * hi - 1 - L, int64_t{0}));
         }
         off[loads] = ih * W + iw0;
         ++loads;
