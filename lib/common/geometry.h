@@ -79,6 +79,26 @@ inline ConvGeometry MakeGeometry(const Conv2dDesc& d) {
   return g;
 }
 
+// A walk over GEMM rows (output pixels m = (n, oh, ow)) from row m: the
+// packers take a tile's rows one after another.
+struct PixelWalk {
+  int64_t n, oh, ow;
+  PixelWalk(const ConvGeometry& g, int64_t m)
+      : n(m / (g.oh * g.ow)), oh(m % (g.oh * g.ow) / g.ow), ow(m % g.ow) {}
+  // Input coordinates of this pixel's tap (0, 0).
+  int64_t ih0(const ConvGeometry& g) const { return oh * g.sh - g.pt; }
+  int64_t iw0(const ConvGeometry& g) const { return ow * g.sw - g.pl; }
+  void Next(const ConvGeometry& g) {
+    if (++ow == g.ow) {
+      ow = 0;
+      if (++oh == g.oh) {
+        oh = 0;
+        ++n;
+      }
+    }
+  }
+};
+
 // The taps of one kernel row/column that land inside the input for an output
 // coordinate: o * s + t * d - pad in [0, size) for t in [*lo, *hi).
 inline void ValidTaps(int64_t o, int64_t s, int64_t d, int64_t pad,

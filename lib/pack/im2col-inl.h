@@ -102,29 +102,16 @@ HWY_NOINLINE void PackIm2colNhwcToPanels(const ConvGeometry& geo,
                                          int64_t g, int64_t m0, int64_t mc,
                                          int64_t k0, int64_t kc,
                                          float* HWY_RESTRICT out) {
-  const int64_t pixels = geo.oh * geo.ow;
   const int64_t image = geo.h * geo.w * geo.xs;
   const float* HWY_RESTRICT row_base[kMR];  // image n, channel g*Cg
   int64_t ih0[kMR], iw0[kMR];               // input coordinates of tap (0, 0)
-
-  // Output coordinates of the first row, then advanced incrementally.
-  int64_t n = m0 / pixels;
-  int64_t oh = (m0 % pixels) / geo.ow;
-  int64_t ow = m0 % geo.ow;
-
+  PixelWalk pix(geo, m0);
   for (int64_t i0 = 0; i0 < mc; i0 += static_cast<int64_t>(kMR)) {
     const int64_t rows = std::min<int64_t>(static_cast<int64_t>(kMR), mc - i0);
-    for (int64_t i = 0; i < rows; ++i) {
-      row_base[i] = x + n * image + g * geo.cg;
-      ih0[i] = oh * geo.sh - geo.pt;
-      iw0[i] = ow * geo.sw - geo.pl;
-      if (++ow == geo.ow) {
-        ow = 0;
-        if (++oh == geo.oh) {
-          oh = 0;
-          ++n;
-        }
-      }
+    for (int64_t i = 0; i < rows; ++i, pix.Next(geo)) {
+      row_base[i] = x + pix.n * image + g * geo.cg;
+      ih0[i] = pix.ih0(geo);
+      iw0[i] = pix.iw0(geo);
     }
     const int64_t kcp = (kc + static_cast<int64_t>(kKU) - 1) / static_cast<int64_t>(kKU) *
                         static_cast<int64_t>(kKU);
@@ -168,27 +155,17 @@ HWY_NOINLINE void PackIm2colNchwToPanels(const ConvGeometry& geo,
                                          float* HWY_RESTRICT out) {
   constexpr int64_t kU = static_cast<int64_t>(kKU);
   constexpr int64_t kGroup = static_cast<int64_t>(kMR * kKU);
-  const int64_t pixels = geo.oh * geo.ow;
   const int64_t plane = geo.h * geo.w;
   const int64_t kcp = (kc + kU - 1) / kU * kU;
   const float* HWY_RESTRICT image[kMR];  // image n, channel g*Cg
   int64_t ih0[kMR], iw0[kMR];
-  int64_t n = m0 / pixels;
-  int64_t oh = (m0 % pixels) / geo.ow;
-  int64_t ow = m0 % geo.ow;
+  PixelWalk pix(geo, m0);
   for (int64_t i0 = 0; i0 < mc; i0 += static_cast<int64_t>(kMR)) {
     const int64_t rows = std::min<int64_t>(static_cast<int64_t>(kMR), mc - i0);
-    for (int64_t i = 0; i < rows; ++i) {
-      image[i] = x + (n * geo.cin + g * geo.cg) * plane;
-      ih0[i] = oh * geo.sh - geo.pt;
-      iw0[i] = ow * geo.sw - geo.pl;
-      if (++ow == geo.ow) {
-        ow = 0;
-        if (++oh == geo.oh) {
-          oh = 0;
-          ++n;
-        }
-      }
+    for (int64_t i = 0; i < rows; ++i, pix.Next(geo)) {
+      image[i] = x + (pix.n * geo.cin + g * geo.cg) * plane;
+      ih0[i] = pix.ih0(geo);
+      iw0[i] = pix.iw0(geo);
     }
     float* HWY_RESTRICT panel = out + i0 * kcp;
     int64_t t = k0 / geo.cg, c = k0 % geo.cg, p = 0;
