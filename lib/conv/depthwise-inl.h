@@ -171,16 +171,18 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 }
 
 #if !HWY_HAVE_SCALABLE
-// kR horizontally adjacent output pixels from ow0 (taps all inside the input
-// horizontally), one whole channel vector at c, for a kernel kKW wide with
+// kR horizontally adjacent output pixels, the first one's tap 0 at input
+// column iw0, one whole channel vector at c, for a kernel kKW wide with
 // stride kSW and no horizontal dilation: each input column is loaded once
 // per kernel row and feeds every tap that reads it, the kernel row's kKW
 // weight vectors stay in registers, and stride 2 loads only columns it uses.
-// Per output the FMAs run kh, then kw, ascending: the same sequence as
-// DepthwisePixel, so results do not depend on which path an output takes.
-// (Arrays of vectors: not for sizeless SVE/RVV vectors, which take the
-// generic path.)
-template <int kKW, int kSW, int kR>
+// With kClip, columns outside [0, W) (the left and right padding) are
+// skipped, neither loaded nor multiplied, as DepthwisePixel skips their
+// taps. Per output the FMAs run kh, then kw, ascending over the taps inside:
+// the same sequence as DepthwisePixel, so results do not depend on which
+// path an output takes. (Arrays of vectors: not for sizeless SVE/RVV
+// vectors, which take the generic path.)
+template <int kKW, int kSW, int kR, bool kClip>
 HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                                const float* HWY_RESTRICT wd, int64_t cpad,
@@ -190,6 +192,9 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
   const int64_t C = geo.xs;
+  // Columns [q_lo, q_hi) of the kCols lie inside the input.
+  const int64_t q_lo = kClip ? std::max<int64_t>(0, -iw0) : 0;
+  const int64_t q_hi = kClip ? std::min<int64_t>(kCols, geo.w - iw0) : kCols;
   V acc[kR];
   const size_t L = hn::Lanes(d);
   const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
@@ -200,14 +205,16 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
     for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.ys + c, L, b, ops);
   }
   for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-    const float* HWY_RESTRICT xr = x_img + ((ih0 + kh * geo.dh) * geo.w + iw0) * C + c;
+    // Row kh's input at column iw0 + q is xr + (iw0 + q) * C (formed only
+    // for columns inside).
+    const float* HWY_RESTRICT xr = x_img + (ih0 + kh * geo.dh) * geo.w * C + c;
     const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
     V w[kKW];
     for (int kw = 0; kw < kKW; ++kw) w[kw] = hn::Load(d, wr + kw * cpad);
-    const float* HWY_RESTRICT xp = xr;
 #pragma GCC unroll 64
-    for (int q = 0; q < kCols; ++q, xp += C) {
-      const V xq = hn::LoadU(d, xp);
+    for (int q = 0; q < kCols; ++q) {
+      if (kClip && (q < q_lo || q >= q_hi)) continue;
+      const V xq = hn::LoadU(d, xr + (iw0 + q) * C);
 #pragma GCC unroll 16
       for (int kw = 0; kw < kKW; ++kw) {
         const int t = q - kw;  // = j * kSW for the output j this tap feeds
@@ -224,43 +231,55 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
   for (int j = 0; j < kR; ++j) hn::StoreU(acc[j], d, y + j * geo.ys + c);
 }
 
-// Interior columns [ow0, ow1) of one output row, whole channel vectors
-// [c0, c_full): blocks of 8 pixels (stride 1) or 4 (stride 2), then 2, 1.
-// A block touches KH x ((R - 1) * stride + KW) input pixels per channel
-// vector, all at the same offset in their pixel; with stride 2 and 8 pixels
-// that is 51 lines, which in NHWC with a power-of-two channel count fall into
-// a few L1 sets and evict each other (measured, best of 3 sweeps on
-// MobileNetV2's and SSD's stride-2 layers: 4 pixels 5-55% faster than 8).
+// A whole output row, whole channel vectors [c0, c_full): blocks of 8
+// pixels (stride 1) or 4 (stride 2), then 2, 1; blocks that reach into the
+// left or right padding skip its columns (kClip). A block touches KH x ((R -
+// 1) * stride + KW) input pixels per channel vector, all at the same offset
+// in their pixel; with stride 2 and 8 pixels that is 51 lines, which in NHWC
+// with a power-of-two channel count fall into a few L1 sets and evict each
+// other (measured, best of 3 sweeps on MobileNetV2's and SSD's stride-2
+// layers: 4 pixels 5-55% faster than 8).
 template <int kKW, int kSW>
-HWY_INLINE void DepthwiseInterior(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
-                                  int64_t ih0, int64_t kh_lo, int64_t kh_hi, int64_t ow0,
-                                  int64_t ow1, const float* HWY_RESTRICT wd, int64_t cpad,
-                                  const TileOps& ops, int64_t c0, int64_t c_full,
-                                  float* HWY_RESTRICT yrow) {
+HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
+                                   int64_t ih0, int64_t kh_lo, int64_t kh_hi,
+                                   const float* HWY_RESTRICT wd, int64_t cpad,
+                                   const TileOps& ops, int64_t c0, int64_t c_full,
+                                   float* HWY_RESTRICT yrow) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  int64_t ow = ow0;
-  auto run = [&](auto block, int64_t pixels) {
-    for (; ow + pixels <= ow1; ow += pixels) {
+  int64_t ow = 0;
+  auto run = [&](auto block, auto clipped, int64_t pixels) {
+    const int64_t cols = (pixels - 1) * kSW + kKW;
+    for (; ow + pixels <= geo.ow; ow += pixels) {
       const int64_t iw0 = ow * kSW - geo.pl;
-      for (int64_t c = c0; c < c_full; c += L) {
-        block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, yrow + ow * geo.ys);
+      float* HWY_RESTRICT y = yrow + ow * geo.ys;
+      if (iw0 < 0 || iw0 + cols > geo.w) {
+        for (int64_t c = c0; c < c_full; c += L) {
+          clipped(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y);
+        }
+      } else {
+        for (int64_t c = c0; c < c_full; c += L) {
+          block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y);
+        }
       }
     }
   };
-  if constexpr (kSW == 1) run(&DepthwiseBlock<kKW, kSW, 8>, 8);
-  run(&DepthwiseBlock<kKW, kSW, 4>, 4);
-  run(&DepthwiseBlock<kKW, kSW, 2>, 2);
-  run(&DepthwiseBlock<kKW, kSW, 1>, 1);
+  if constexpr (kSW == 1) {
+    run(&DepthwiseBlock<kKW, kSW, 8, false>, &DepthwiseBlock<kKW, kSW, 8, true>, 8);
+  }
+  run(&DepthwiseBlock<kKW, kSW, 4, false>, &DepthwiseBlock<kKW, kSW, 4, true>, 4);
+  run(&DepthwiseBlock<kKW, kSW, 2, false>, &DepthwiseBlock<kKW, kSW, 2, true>, 2);
+  run(&DepthwiseBlock<kKW, kSW, 1, false>, &DepthwiseBlock<kKW, kSW, 1, true>, 1);
 }
 #endif  // !HWY_HAVE_SCALABLE
 
 // Output rows r in [r0, r1) of the N * OH rows, channels [c0, c1) (c0 a
 // multiple of Lanes). wd: packed as in panels.h; ops: the packed bias (or
 // null) and the post-ops.
-// Pixels whose taps are all inside the input horizontally take whole
-// channel vectors several pixels at a time (DepthwiseBlock for 3- and 5-wide
-// kernels with stride 1 or 2, else four at a time); the borders and the
-// channel tail go one pixel at a time.
+// With 3- and 5-wide kernels at stride 1 or 2 (no horizontal dilation),
+// whole rows go several pixels at a time (DepthwiseRowBlocks, the borders
+// included: a 7-wide row is 2 of its 7 pixels there); otherwise pixels whose
+// taps are all inside the input horizontally go four at a time and the
+// borders one at a time. The channel tail goes one pixel at a time.
 inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const float* HWY_RESTRICT x,
                                 const float* HWY_RESTRICT wd, int64_t cpad,
@@ -278,16 +297,15 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
       ow_in0, geo.w - 1 - span + geo.pl < 0
                   ? 0
                   : std::min(geo.ow, (geo.w - 1 - span + geo.pl) / geo.sw + 1));
-  using InteriorFn = void (*)(const ConvGeometry&, const float*, int64_t, int64_t, int64_t,
-                              int64_t, int64_t, const float*, int64_t, const TileOps&, int64_t,
-                              int64_t, float*);
-  InteriorFn interior = nullptr;
+  using RowFn = void (*)(const ConvGeometry&, const float*, int64_t, int64_t, int64_t,
+                         const float*, int64_t, const TileOps&, int64_t, int64_t, float*);
+  RowFn row_blocks = nullptr;
 #if !HWY_HAVE_SCALABLE
   if (geo.dw == 1) {
-    if (geo.kw == 3 && geo.sw == 1) interior = &DepthwiseInterior<3, 1>;
-    if (geo.kw == 3 && geo.sw == 2) interior = &DepthwiseInterior<3, 2>;
-    if (geo.kw == 5 && geo.sw == 1) interior = &DepthwiseInterior<5, 1>;
-    if (geo.kw == 5 && geo.sw == 2) interior = &DepthwiseInterior<5, 2>;
+    if (geo.kw == 3 && geo.sw == 1) row_blocks = &DepthwiseRowBlocks<3, 1>;
+    if (geo.kw == 3 && geo.sw == 2) row_blocks = &DepthwiseRowBlocks<3, 2>;
+    if (geo.kw == 5 && geo.sw == 1) row_blocks = &DepthwiseRowBlocks<5, 1>;
+    if (geo.kw == 5 && geo.sw == 2) row_blocks = &DepthwiseRowBlocks<5, 2>;
   }
 #endif
   for (int64_t r = r0; r < r1; ++r) {
@@ -298,21 +316,21 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
     const float* x_img = x + n * geo.h * geo.w * geo.xs;
     const int64_t ih0 = oh * geo.sh - geo.pt;
     float* yrow = y + r * geo.ow * geo.ys;
+    if (row_blocks != nullptr) {
+      if (c_full > c0) row_blocks(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_full, yrow);
+      if (c_full < c1) {
+        for (int64_t ow = 0; ow < geo.ow; ++ow) {
+          DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c_full, c1,
+                                 yrow + ow * geo.ys);
+        }
+      }
+      continue;
+    }
     for (int64_t ow = 0; ow < ow_in0; ++ow) {
       DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c0, c1,
                              yrow + ow * geo.ys);
     }
     int64_t ow = ow_in0;
-    if (interior != nullptr && c_full > c0) {
-      interior(geo, x_img, ih0, kh_lo, kh_hi, ow_in0, ow_in1, wd, cpad, ops, c0, c_full, yrow);
-      if (c_full < c1) {
-        for (; ow < ow_in1; ++ow) {
-          DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c_full, c1,
-                                 yrow + ow * geo.ys);
-        }
-      }
-      ow = ow_in1;
-    }
     while (ow < geo.ow) {
       float* ypix = yrow + ow * geo.ys;
       if (ow + 4 <= ow_in1 && c_full > c0) {
@@ -368,10 +386,20 @@ inline void PoisonPaddedTaps(const Plan& plan, const Task& task, float* y) {
 }
 
 // One task: output rows [m0, m1) of the N * OH, channels [n0, n1).
+// One task: output rows [m0, m1) of the N * OH, channels [n0, n1), in
+// chunks of plan.dw_chunk channels, each over all the rows (its input rows
+// and weights stay in L1; channels are independent, so no result changes).
 inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const float* x,
                                 float* y, void* /*ws*/) {
-  DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, BlockOps(plan, plan.bias, 0, plan.geo.k),
-                y, task.m0, task.m1, task.n0, task.n1);
+  const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  const int64_t chunk = plan.dw_chunk;
+  const TileOps ops = BlockOps(plan, plan.bias, 0, plan.geo.k);
+  for (int64_t c = task.n0; c < task.n1;) {
+    // The last chunk takes a tail shorter than a vector with it.
+    const int64_t c_end = task.n1 - c < chunk + L ? task.n1 : c + chunk;
+    DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, ops, y, task.m0, task.m1, c, c_end);
+    c = c_end;
+  }
   if (plan.nonfinite_weights) PoisonPaddedTaps(plan, task, y);
 }
 

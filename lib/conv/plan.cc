@@ -228,6 +228,17 @@ std::vector<Algorithm> ApplicableAlgorithms(const Conv2dDesc& desc) {
   return out;
 }
 
+// Depthwise channels per pass over a task's rows: the KH input rows of a
+// chunk and its weights in half of L1 (a row of 960 channels is 27 KB at
+// W = 7; without chunks its KH input rows come from L2 again for every
+// output row, and the weights for every pixel block). Whole vectors.
+int64_t DepthwiseChunk(const ConvGeometry& geo, int64_t lanes) {
+  const int64_t per_channel =
+      static_cast<int64_t>(sizeof(float)) * geo.kh * (geo.w + geo.kw);
+  const int64_t l = std::max<int64_t>(lanes, 1);
+  return std::max(l, GetCacheSizes().l1d / 2 / per_channel / l * l);
+}
+
 Blocking PackedBlocking(const ConvGeometry& geo, const TileShape& t) {
   return PackedBlockingForK(geo.k, t);
 }
@@ -329,6 +340,7 @@ Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan) {
   if (p.row->blocking != nullptr) p.blocks = p.row->blocking(g, p.kernels->gemm);
   p.b_panels = DivCeil(g.ng, p.kernels->gemm.nr);
   p.dw_cpad = DepthwisePaddedChannels(g, p.kernels->dw_lanes);
+  p.dw_chunk = DepthwiseChunk(g, p.kernels->dw_lanes);
   p.ws_bytes = p.row->workspace(p);
   *plan = p;
   return Status();

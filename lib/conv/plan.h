@@ -85,6 +85,8 @@ Blocking DirectBlockingForK(int64_t depth, const TileShape& tile);
 // nchw_pixel_gemm: the direct GEMM's KC; MC rows so that the packed A block
 // and the C block (MC x Ng) each fit in a quarter of L2; NC = Ng.
 Blocking NchwPixelBlocking(const ConvGeometry& geo, const TileShape& tile);
+// Depthwise channels per pass over a task's rows (whole vectors of lanes).
+int64_t DepthwiseChunk(const ConvGeometry& geo, int64_t lanes);
 
 // The descriptor's fused post-ops as the kernels apply them (tile.h).
 struct PostOps {
@@ -107,6 +109,7 @@ struct Plan {
   const float* bias = nullptr;
   int64_t b_panels = 0;  // GEMM: panels per group, ceil(Ng / NR)
   int64_t dw_cpad = 0;   // depthwise: padded channels
+  int64_t dw_chunk = 0;  // depthwise: channels per pass over the rows
   // Some weight is NaN or infinite. Padding is zeros that join the sum, and
   // 0 * NaN = 0 * Inf = NaN: the GEMM algorithms multiply the padding's
   // zeros; the depthwise kernel skips padded taps, so it then marks the
