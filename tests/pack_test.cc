@@ -92,24 +92,47 @@ void TestIm2col() {
 // The direct GEMM's indirection (direct_gemm.h) against the im2col formula:
 // for every tile, its runs cover the K block in order, every pointer reads
 // A's entries (inside the input buffer, or the zero row for padding), and
-// rows past the block point at the zero row.
+// rows past the block point at the zero row. With skip_padding, runs may be
+// left out (b_off), and every column left out must be padding (A = 0, the
+// input being nonzero) in every row of the tile.
 void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int64_t g,
-                      int64_t m0, int64_t mc, int64_t k0, int64_t kc, const std::string& what) {
+                      int64_t m0, int64_t mc, int64_t k0, int64_t kc, bool skip_padding,
+                      const std::string& what_in, int64_t* skipped_total) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
+  const std::string what = what_in + (skip_padding ? " (padding skipped)" : "");
   const int64_t bytes = DirectWorkspaceBytes(geo, kMR, mc, kc);
   std::vector<int64_t> ws(static_cast<size_t>(bytes / 8 + 8), -7);
   BuildInteriorRuns(geo, k0, kc, ws.data());
-  BuildIndirection(geo, x.data(), g, m0, mc, k0, kc, ws.data());
+  BuildIndirection(geo, x.data(), g, m0, mc, k0, kc, skip_padding, ws.data());
   ASSERT_EQ(-7, ws[static_cast<size_t>(bytes / 8)]) << what << ": wrote past the workspace";
   const int64_t max_runs = MaxRuns(geo, kc), tiles = DivCeil(mc, kMR);
   const float* lo = x.data();
   const float* hi = x.data() + x.size();
+  // Columns [from, to) left out of tile t: zeros in all its rows.
+  auto check_left_out = [&](int64_t t, int64_t from, int64_t to) {
+    ASSERT_TRUE(skip_padding || from == to) << what << ": runs do not cover the K block";
+    for (int64_t q = from; q < to; ++q) {
+      for (int64_t i = 0; i < kMR && t * kMR + i < mc; ++i) {
+        ASSERT_EQ(0.0f, ref::Im2colAt(geo, x.data(), g, m0 + t * kMR + i, k0 + q))
+            << what << ": left out a column that is not padding, tile " << t << " row " << i
+            << " p " << q;
+      }
+    }
+  };
+  int64_t skipped = 0;
   for (int64_t t = 0; t < tiles; ++t) {
     const IgemmA a = LayoutOf(ws.data(), geo, kMR, mc, kc).tiles[t];
-    ASSERT_GE(a.runs, 1) << what;
+    ASSERT_GE(a.runs, skip_padding ? 0 : 1) << what;
     ASSERT_LE(a.runs, max_runs) << what;
+    ASSERT_TRUE(skip_padding || a.b_off == nullptr) << what;
     int64_t p = 0;
     for (int64_t r = 0; r < a.runs; ++r) {
+      if (a.b_off != nullptr) {
+        ASSERT_GE(a.b_off[r], p) << what << ": runs out of order";
+        check_left_out(t, p, a.b_off[r]);
+        skipped += a.b_off[r] - p;
+        p = a.b_off[r];
+      }
       const int64_t run = a.len[r];
       ASSERT_GE(run, 1) << what;
       ASSERT_LE(run, kMaxRun) << what;
@@ -133,11 +156,15 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
       }
       p += run;
     }
-    ASSERT_EQ(kc, p) << what << ": runs do not cover the K block";
+    ASSERT_LE(p, kc) << what;
+    skipped += kc - p;
+    check_left_out(t, p, kc);
   }
+  *skipped_total += skipped;
 }
 
 void TestIndirection() {
+  int64_t skipped = 0;  // columns left out, over every padded spec
   for (const char* spec : {
            "n=2,h=5,w=6,ci=3,co=4,k=3x3",
            "n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1",
@@ -157,18 +184,21 @@ void TestIndirection() {
     testing::FillRandom(x.data(), static_cast<int64_t>(x.size()), 6);
     const int64_t mr = static_cast<int64_t>(kTileRows);
     for (int64_t g = 0; g < geo.groups; ++g) {
-      CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, spec);
-      for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
-        for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
-          if (m0 >= geo.m || k0 >= geo.k) continue;
-          const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
-          for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
-            CheckIndirection(geo, x, g, m0, mc, k0, kc, spec);
+      for (bool skip : {false, true}) {
+        CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, skip, spec, &skipped);
+        for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
+          for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
+            if (m0 >= geo.m || k0 >= geo.k) continue;
+            const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
+            for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
+              CheckIndirection(geo, x, g, m0, mc, k0, kc, skip, spec, &skipped);
+            }
           }
         }
       }
     }
   }
+  EXPECT_GT(skipped, 0) << "no run was ever left out: the skipping path went untested";
 }
 
 // Weight packers at this target's NR: every panel entry against the formula

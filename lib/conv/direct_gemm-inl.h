@@ -74,10 +74,16 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
 // one kernel row, which are contiguous in NHWC, when every row of the tile
 // has that span wholly inside the input or wholly in the padding (first
 // layers with 3 input channels would otherwise run 3 k at a time). Padding
-// points at the zero row, and so do rows past mc (never stored).
+// points at the zero row, and so do rows past mc (never stored). With
+// skip_padding (every weight finite), a run whose rows all read the padding
+// is left out and the runs kept name their B rows (b_off): its products
+// are zeros, which change no sum (at most a zero's sign; a non-finite
+// weight must still turn them into NaN, nonfinite_test.cc), and a tile
+// along the top or bottom output row of a 3x3 layer skips a third of its
+// work.
 HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTRICT x,
                                  int64_t g, int64_t m0, int64_t mc, int64_t k0,
-                                 int64_t kc, void* ws) {
+                                 int64_t kc, bool skip_padding, void* ws) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t max_runs = MaxRuns(geo, kc);
   const int64_t tiles = DivCeil(mc, kMR);
@@ -119,6 +125,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   for (int64_t tile = 0; tile < tiles; ++tile) {
     const int64_t rows = std::min(kMR, mc - tile * kMR);
     int64_t* HWY_RESTRICT tile_len = layout.lens + tile * max_runs;
+    int64_t* HWY_RESTRICT tile_b_off = layout.b_offs + tile * max_runs;
     const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
     IgemmA& a = layout.tiles[tile];
     a.rows = tile_ptr;
@@ -165,22 +172,30 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     int64_t p = 0;
     int64_t t = k0 / geo.cg;
     int64_t c = k0 % geo.cg;
+    bool left_out = false;
     while (p < kc) {
       const int64_t dy = t / geo.kw * geo.dh;
       const int64_t dx = t % geo.kw * geo.dw;
       int64_t len = RunLength(geo, ih0, iw0, rows, t, c, kc - p);
       len = std::min(len, kMaxRun);
       const float** HWY_RESTRICT run_ptr = tile_ptr + runs * kMR;
+      bool any_inside = false;
       for (int64_t i = 0; i < rows; ++i) {
         const int64_t ih = ih0[i] + dy;
         const int64_t iw = iw0[i] + dx;
         const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(H) &&
                             static_cast<uint64_t>(iw) < static_cast<uint64_t>(W);
         run_ptr[i] = inside ? row_base[i] + (ih * W + iw) * xs + c : kZeroRow;
+        any_inside |= inside;
       }
-      for (int64_t i = rows; i < kMR; ++i) run_ptr[i] = kZeroRow;
-      tile_len[runs] = len;
-      ++runs;
+      if (skip_padding && !any_inside) {  // every row reads zeros: leave it out
+        left_out = true;
+      } else {
+        for (int64_t i = rows; i < kMR; ++i) run_ptr[i] = kZeroRow;
+        tile_len[runs] = len;
+        tile_b_off[runs] = p;
+        ++runs;
+      }
       AdvanceColumns(geo, len, &p, &t, &c);
     }
     a.row_stride = kMR;
@@ -188,7 +203,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     a.off_stride = 0;
     a.len = tile_len;
     a.runs = runs;
-    a.b_off = nullptr;
+    a.b_off = left_out ? tile_b_off : nullptr;
   }
 }
 
@@ -208,7 +223,7 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
       for (int64_t ic = task.m0; ic < task.m1; ic += blk.mc) {
         const int64_t mc = std::min(blk.mc, task.m1 - ic);
         const int64_t tiles = DivCeil(mc, kMR);
-        BuildIndirection(geo, x, task.g, ic, mc, pc, kc, ws);
+        BuildIndirection(geo, x, task.g, ic, mc, pc, kc, !plan.nonfinite_weights, ws);
         const IgemmA* a = LayoutOf(ws, geo, kMR, mc, kc).tiles;
         // ir outer, jr inner (IgemmBlock): the B block (KC x NC) is sized to
         // stay in L2, each tile's A in L1 across the panels, and rows of C

@@ -130,7 +130,8 @@ struct IgemmA {
   int64_t runs = 0;
   // Optional, with a pointer set per run: run r reads B from row b_off[r]
   // (ascending) instead of right after run r - 1, so runs whose rows are
-  // all zero can be left out (backward data between strides).
+  // all zero can be left out (backward data between strides; forward tiles
+  // along a padded border).
   const int64_t* b_off = nullptr;
 };
 using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,
