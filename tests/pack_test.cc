@@ -97,23 +97,25 @@ void TestIm2col() {
 // input being nonzero) in every row of the tile.
 void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int64_t g,
                       int64_t m0, int64_t mc, int64_t k0, int64_t kc, bool skip_padding,
-                      const std::string& what_in, int64_t* skipped_total) {
+                      int64_t tr, const std::string& what_in, int64_t* skipped_total) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
-  const std::string what = what_in + (skip_padding ? " (padding skipped)" : "");
-  const int64_t bytes = DirectWorkspaceBytes(geo, kMR, mc, kc);
+  const std::string what = what_in + (skip_padding ? " (padding skipped)" : "") +
+                           " tiles of " + std::to_string(tr) + " rows";
+  const int64_t tiles = DivCeil(mc, tr);
+  const int64_t bytes = DirectWorkspaceBytes(geo, kMR, tiles * kMR, kc);
   std::vector<int64_t> ws(static_cast<size_t>(bytes / 8 + 8), -7);
   BuildInteriorRuns(geo, k0, kc, ws.data());
-  BuildIndirection(geo, x.data(), g, m0, mc, k0, kc, skip_padding, ws.data());
+  BuildIndirection(geo, x.data(), g, m0, mc, k0, kc, skip_padding, tr, ws.data());
   ASSERT_EQ(-7, ws[static_cast<size_t>(bytes / 8)]) << what << ": wrote past the workspace";
-  const int64_t max_runs = MaxRuns(geo, kc), tiles = DivCeil(mc, kMR);
+  const int64_t max_runs = MaxRuns(geo, kc);
   const float* lo = x.data();
   const float* hi = x.data() + x.size();
   // Columns [from, to) left out of tile t: zeros in all its rows.
   auto check_left_out = [&](int64_t t, int64_t from, int64_t to) {
     ASSERT_TRUE(skip_padding || from == to) << what << ": runs do not cover the K block";
     for (int64_t q = from; q < to; ++q) {
-      for (int64_t i = 0; i < kMR && t * kMR + i < mc; ++i) {
-        ASSERT_EQ(0.0f, ref::Im2colAt(geo, x.data(), g, m0 + t * kMR + i, k0 + q))
+      for (int64_t i = 0; i < tr && t * tr + i < mc; ++i) {
+        ASSERT_EQ(0.0f, ref::Im2colAt(geo, x.data(), g, m0 + t * tr + i, k0 + q))
             << what << ": left out a column that is not padding, tile " << t << " row " << i
             << " p " << q;
       }
@@ -121,7 +123,7 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
   };
   int64_t skipped = 0;
   for (int64_t t = 0; t < tiles; ++t) {
-    const IgemmA a = LayoutOf(ws.data(), geo, kMR, mc, kc).tiles[t];
+    const IgemmA a = LayoutOf(ws.data(), geo, kMR, tiles * kMR, kc).tiles[t];
     ASSERT_GE(a.runs, skip_padding ? 0 : 1) << what;
     ASSERT_LE(a.runs, max_runs) << what;
     ASSERT_TRUE(skip_padding || a.b_off == nullptr) << what;
@@ -137,8 +139,8 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
       ASSERT_GE(run, 1) << what;
       ASSERT_LE(run, kMaxRun) << what;
       for (int64_t i = 0; i < kMR; ++i) {
-        const int64_t row = t * kMR + i;
-        if (row >= mc) {  // never read; per-run sets point at the zero row
+        const int64_t row = t * tr + i;
+        if (i >= tr || row >= mc) {  // never read; per-run sets point at the zero row
           if (a.row_stride != 0) {
             ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride + i]) << what;
           }
@@ -185,13 +187,16 @@ void TestIndirection() {
     const int64_t mr = static_cast<int64_t>(kTileRows);
     for (int64_t g = 0; g < geo.groups; ++g) {
       for (bool skip : {false, true}) {
-        CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, skip, spec, &skipped);
-        for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
-          for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
-            if (m0 >= geo.m || k0 >= geo.k) continue;
-            const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
-            for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
-              CheckIndirection(geo, x, g, m0, mc, k0, kc, skip, spec, &skipped);
+        // Tiles of MR rows, and of fewer (one narrow output row each).
+        for (int64_t tr : {mr, std::max<int64_t>(1, mr - 3)}) {
+          CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, skip, tr, spec, &skipped);
+          for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
+            for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
+              if (m0 >= geo.m || k0 >= geo.k) continue;
+              const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
+              for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
+                CheckIndirection(geo, x, g, m0, mc, k0, kc, skip, tr, spec, &skipped);
+              }
             }
           }
         }

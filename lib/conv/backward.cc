@@ -477,7 +477,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
                 a.runs = runs;
                 a.b_off = tb;
               }
-              IgemmBlock(tiles, count, cols - (count - 1) * kMR,
+              IgemmBlock(tiles, count, kMR, cols - (count - 1) * kMR,
                          wt_all + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
                          nc - (panels - 1) * nr,
                          job.dx + ((n * g.h + ih) * g.w + pw) * g.xs + grp * g.cg + jc,
@@ -560,7 +560,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
             } else {
               ops.accumulate = true;
             }
-            IgemmBlock(tiles, count, mc - (count - 1) * kMR,
+            IgemmBlock(tiles, count, kMR, mc - (count - 1) * kMR,
                        wt_all + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
                        nc - (panels - 1) * nr, job.dx + ic * g.xs + grp * g.cg + jc, g.xs,
                        ops);

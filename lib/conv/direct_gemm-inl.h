@@ -67,8 +67,9 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
 // A[m = (n, oh, ow)][k = (kh, kw, c)]
 //     = x[n][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl][g*Cg + c], 0 outside.
 // Writes the indirection of rows [m0, m0 + mc) and columns [k0, k0 + kc) of
-// group g's A (layout in direct_gemm.h; its interior run list must be
-// built). A tile whose rows all have every tap inside the input only records
+// group g's A in tiles of tr <= MR rows (layout in direct_gemm.h, for
+// DivCeil(mc, tr) tiles; pointer sets stay MR wide, rows past tr at the zero
+// row; its interior run list must be built). A tile whose rows all have every tap inside the input only records
 // its rows' first taps. Elsewhere a run is one tap's channels, or, with one
 // group and no horizontal dilation, the channels of several adjacent taps of
 // one kernel row, which are contiguous in NHWC, when every row of the tile
@@ -83,11 +84,11 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
 // work.
 HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTRICT x,
                                  int64_t g, int64_t m0, int64_t mc, int64_t k0,
-                                 int64_t kc, bool skip_padding, void* ws) {
+                                 int64_t kc, bool skip_padding, int64_t tr, void* ws) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t max_runs = MaxRuns(geo, kc);
-  const int64_t tiles = DivCeil(mc, kMR);
-  const DirectLayout layout = LayoutOf(ws, geo, kMR, mc, kc);
+  const int64_t tiles = DivCeil(mc, tr);
+  const DirectLayout layout = LayoutOf(ws, geo, kMR, tiles * kMR, kc);
   const int64_t* HWY_RESTRICT header = layout.header;
   // Locals: the stores below would otherwise make the compiler reload geo.
   const int64_t H = geo.h, W = geo.w, xs = geo.xs, OW = geo.ow, OH = geo.oh;
@@ -104,9 +105,9 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   // every tile interior.
   if (geo.taps == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && geo.pb == 0 && geo.pr == 0) {
     for (int64_t tile = 0; tile < tiles; ++tile) {
-      const int64_t rows = std::min(kMR, mc - tile * kMR);
+      const int64_t rows = std::min(tr, mc - tile * tr);
       const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
-      const float* row0 = x + (m0 + tile * kMR) * xs + g * geo.cg;
+      const float* row0 = x + (m0 + tile * tr) * xs + g * geo.cg;
       for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? row0 + i * xs : kZeroRow;
       SetInteriorA(tile_ptr, header, max_runs, &layout.tiles[tile]);
     }
@@ -123,7 +124,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   int64_t ih0[kMR], iw0[kMR];  // input coordinates of tap (0, 0)
 
   for (int64_t tile = 0; tile < tiles; ++tile) {
-    const int64_t rows = std::min(kMR, mc - tile * kMR);
+    const int64_t rows = std::min(tr, mc - tile * tr);
     int64_t* HWY_RESTRICT tile_len = layout.lens + tile * max_runs;
     int64_t* HWY_RESTRICT tile_b_off = layout.b_offs + tile * max_runs;
     const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
@@ -215,6 +216,7 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = plan.kernels->gemm.nr;
   const int64_t K = geo.k;
+  const int64_t tr = blk.mr > 0 ? blk.mr : kMR;  // rows per tile
   for (int64_t jc = task.n0; jc < task.n1; jc += blk.nc) {
     const int64_t jc_end = std::min(jc + blk.nc, task.n1);
     for (int64_t pc = 0; pc < K; pc += blk.kc) {
@@ -222,16 +224,16 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
       BuildInteriorRuns(geo, pc, kc, static_cast<int64_t*>(ws));
       for (int64_t ic = task.m0; ic < task.m1; ic += blk.mc) {
         const int64_t mc = std::min(blk.mc, task.m1 - ic);
-        const int64_t tiles = DivCeil(mc, kMR);
-        BuildIndirection(geo, x, task.g, ic, mc, pc, kc, !plan.nonfinite_weights, ws);
-        const IgemmA* a = LayoutOf(ws, geo, kMR, mc, kc).tiles;
+        const int64_t tiles = DivCeil(mc, tr);
+        BuildIndirection(geo, x, task.g, ic, mc, pc, kc, !plan.nonfinite_weights, tr, ws);
+        const IgemmA* a = LayoutOf(ws, geo, kMR, tiles * kMR, kc).tiles;
         // ir outer, jr inner (IgemmBlock): the B block (KC x NC) is sized to
         // stay in L2, each tile's A in L1 across the panels, and rows of C
         // are written whole (measured 5-25% faster than jr outer here, most
         // on layers with small K, whose time goes to storing C).
         const int64_t panel = task.g * plan.b_panels + jc / nr;
         const int64_t panels = DivCeil(jc_end - jc, nr);
-        IgemmBlock(a, tiles, mc - (tiles - 1) * kMR, plan.weights + (panel * K + pc) * nr,
+        IgemmBlock(a, tiles, tr, mc - (tiles - 1) * tr, plan.weights + (panel * K + pc) * nr,
                    K * nr, panels, jc_end - jc - (panels - 1) * nr,
                    y + ic * geo.ys + task.g * geo.ng + jc, geo.ys,
                    BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr,

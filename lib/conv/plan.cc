@@ -91,9 +91,10 @@ int64_t Im2colWorkspace(const Plan& p) { return PackedBlockBytes(p, p.geo.k); }
 // The shifted GEMMs' blocks never span taps.
 int64_t ShiftedWorkspace(const Plan& p) { return PackedBlockBytes(p, p.geo.cg); }
 int64_t DirectWorkspace(const Plan& p) {
-  return Bytes64(DirectWorkspaceBytes(p.geo, p.kernels->gemm.mr,
-                                      std::min(p.blocks.mc, RoundUp(p.geo.m, p.kernels->gemm.mr)),
-                                      p.blocks.kc));
+  const int64_t mr = p.kernels->gemm.mr;
+  const int64_t tr = p.blocks.mr > 0 ? p.blocks.mr : mr;
+  const int64_t tiles = DivCeil(std::min(p.blocks.mc, RoundUp(p.geo.m, tr)), tr);
+  return Bytes64(DirectWorkspaceBytes(p.geo, mr, tiles * mr, p.blocks.kc));
 }
 // One packed B block of the NCHW GEMM: KC (rounded to KU) x NC pixels
 // (rounded to NR).
@@ -262,7 +263,12 @@ Blocking PackedBlockingForK(int64_t depth, const TileShape& t) {
 }
 
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
-  return DirectBlockingForK(geo.k, t);
+  Blocking b = DirectBlockingForK(geo.k, t);
+  if (geo.ow < t.mr && 2 * geo.ow >= t.mr && (geo.pt > 0 || geo.pb > 0)) {
+    b.mr = geo.ow;
+    b.mc = std::max(b.mr, b.mc / b.mr * b.mr);
+  }
+  return b;
 }
 
 Blocking DirectBlockingForK(int64_t depth, const TileShape& t) {

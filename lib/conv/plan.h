@@ -40,6 +40,11 @@ enum class Split {
 // block, NC columns of B per block.
 struct Blocking {
   int64_t mc = 0, kc = 0, nc = 0;
+  // Direct GEMM: rows per register tile (<= the kernel's MR; 0: MR). Output
+  // rows narrower than MR but at least MR / 2 wide, with vertical padding,
+  // get one tile each, so that a tile along the top or bottom row leaves out
+  // the taps in the padding (BuildIndirection).
+  int64_t mr = 0;
 };
 
 struct AlgorithmRow {

@@ -138,21 +138,22 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
   return SelectTile<IndirectTiles>(m, n);
 }
 
-// ir outer, jr inner over one block: tiles t < count (the last m_last rows),
+// ir outer, jr inner over one block: tiles t < count of tr <= MR rows (the
+// last m_last rows),
 // each across `panels` column panels of NR (the last n_last columns) at b +
 // p * b_panel floats, C columns p * NR; ops.bias (if any) is panel 0's,
 // panel p's NR floats further. For K blocks whose whole B block sits
 // in L1/L2: each tile's rows of C are written whole and in order, and its A
 // stays in L1 across the panels.
-HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
+HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count, int64_t tr,
                                     int64_t m_last, const float* HWY_RESTRICT b,
                                     int64_t b_panel, int64_t panels, int64_t n_last,
                                     float* HWY_RESTRICT c, int64_t ldc, const TileOps& ops) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
   for (int64_t t = 0; t < count; ++t) {
-    const int64_t m = t + 1 == count ? m_last : kMR;
-    float* HWY_RESTRICT ct = c + t * kMR * ldc;
+    const int64_t m = t + 1 == count ? m_last : tr;
+    float* HWY_RESTRICT ct = c + t * tr * ldc;
     for (int64_t p = 0; p < panels; ++p) {
       const int64_t n = p + 1 == panels ? n_last : nr;
       const float* HWY_RESTRICT bp = b + p * b_panel;
