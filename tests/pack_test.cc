@@ -94,10 +94,12 @@ void TestIm2col() {
 // A's entries (inside the input buffer, or the zero row for padding), and
 // rows past the block point at the zero row. With skip_padding, runs may be
 // left out (b_off), and every column left out must be padding (A = 0, the
-// input being nonzero) in every row of the tile.
+// input being nonzero) in every row of the tile; a run may mark its first
+// or last row as skippable (IgemmA::skip) only where that row is padding.
 void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int64_t g,
                       int64_t m0, int64_t mc, int64_t k0, int64_t kc, bool skip_padding,
-                      int64_t tr, const std::string& what_in, int64_t* skipped_total) {
+                      int64_t tr, const std::string& what_in, int64_t* skipped_total,
+                      int64_t* skipped_rows) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const std::string what = what_in + (skip_padding ? " (padding skipped)" : "") +
                            " tiles of " + std::to_string(tr) + " rows";
@@ -138,6 +140,19 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
       const int64_t run = a.len[r];
       ASSERT_GE(run, 1) << what;
       ASSERT_LE(run, kMaxRun) << what;
+      if (a.skip != nullptr) {
+        // Rows the tile may leave out: the first and/or the last, which
+        // must then read the zero row (checked against A below).
+        ASSERT_TRUE(skip_padding && a.row_stride != 0) << what;
+        const int64_t code = a.skip[r];
+        ASSERT_TRUE(code == kSkipNone || code == 1 || code == 16 || code == 17) << what;
+        const int64_t rows = std::min(tr, mc - t * tr);
+        if (code & 1) ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride]) << what << ": first row";
+        if (code & 16) {
+          ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride + rows - 1]) << what << ": last row";
+        }
+        *skipped_rows += code == kSkipNone ? 0 : 1;
+      }
       for (int64_t i = 0; i < kMR; ++i) {
         const int64_t row = t * tr + i;
         if (i >= tr || row >= mc) {  // never read; per-run sets point at the zero row
@@ -166,7 +181,8 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
 }
 
 void TestIndirection() {
-  int64_t skipped = 0;  // columns left out, over every padded spec
+  int64_t skipped = 0;       // columns left out, over every padded spec
+  int64_t skipped_rows = 0;  // runs that may leave out their first or last row
   for (const char* spec : {
            "n=2,h=5,w=6,ci=3,co=4,k=3x3",
            "n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1",
@@ -189,13 +205,15 @@ void TestIndirection() {
       for (bool skip : {false, true}) {
         // Tiles of MR rows, and of fewer (one narrow output row each).
         for (int64_t tr : {mr, std::max<int64_t>(1, mr - 3)}) {
-          CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, skip, tr, spec, &skipped);
+          CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, skip, tr, spec, &skipped,
+                           &skipped_rows);
           for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
             for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
               if (m0 >= geo.m || k0 >= geo.k) continue;
               const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
               for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
-                CheckIndirection(geo, x, g, m0, mc, k0, kc, skip, tr, spec, &skipped);
+                CheckIndirection(geo, x, g, m0, mc, k0, kc, skip, tr, spec, &skipped,
+                                 &skipped_rows);
               }
             }
           }
@@ -204,6 +222,7 @@ void TestIndirection() {
     }
   }
   EXPECT_GT(skipped, 0) << "no run was ever left out: the skipping path went untested";
+  EXPECT_GT(skipped_rows, 0) << "no run ever skipped a border row";
 }
 
 // Weight packers at this target's NR: every panel entry against the formula

@@ -476,6 +476,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
                 a.len = tl;
                 a.runs = runs;
                 a.b_off = tb;
+                a.skip = nullptr;
               }
               IgemmBlock(tiles, count, kMR, cols - (count - 1) * kMR,
                          wt_all + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
@@ -553,6 +554,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
               a.len = tl;
               a.runs = runs;
               a.b_off = nullptr;
+              a.skip = nullptr;
             }
             TileOps ops;
             if (pc == 0) {

@@ -62,6 +62,7 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
   a->len = header + 1 + max_runs;
   a->runs = header[0];
   a->b_off = nullptr;
+  a->skip = nullptr;
 }
 
 // A[m = (n, oh, ow)][k = (kh, kw, c)]
@@ -127,6 +128,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     const int64_t rows = std::min(tr, mc - tile * tr);
     int64_t* HWY_RESTRICT tile_len = layout.lens + tile * max_runs;
     int64_t* HWY_RESTRICT tile_b_off = layout.b_offs + tile * max_runs;
+    int64_t* HWY_RESTRICT tile_skip = layout.skips + tile * max_runs;
     const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
     IgemmA& a = layout.tiles[tile];
     a.rows = tile_ptr;
@@ -173,28 +175,38 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     int64_t p = 0;
     int64_t t = k0 / geo.cg;
     int64_t c = k0 % geo.cg;
-    bool left_out = false;
+    bool left_out = false, skips = false;
     while (p < kc) {
       const int64_t dy = t / geo.kw * geo.dh;
       const int64_t dx = t % geo.kw * geo.dw;
       int64_t len = RunLength(geo, ih0, iw0, rows, t, c, kc - p);
       len = std::min(len, kMaxRun);
       const float** HWY_RESTRICT run_ptr = tile_ptr + runs * kMR;
-      bool any_inside = false;
+      int64_t inside_rows = 0;  // rows inside; and whether rows 0, 1..rows-2, rows-1 are
+      bool first_in = false, middle_in = true, last_in = false;
       for (int64_t i = 0; i < rows; ++i) {
         const int64_t ih = ih0[i] + dy;
         const int64_t iw = iw0[i] + dx;
         const bool inside = static_cast<uint64_t>(ih) < static_cast<uint64_t>(H) &&
                             static_cast<uint64_t>(iw) < static_cast<uint64_t>(W);
         run_ptr[i] = inside ? row_base[i] + (ih * W + iw) * xs + c : kZeroRow;
-        any_inside |= inside;
+        inside_rows += inside;
+        if (i == 0) first_in = inside;
+        if (i == rows - 1) last_in = inside;
+        if (i > 0 && i < rows - 1) middle_in &= inside;
       }
-      if (skip_padding && !any_inside) {  // every row reads zeros: leave it out
+      if (skip_padding && inside_rows == 0) {  // every row reads zeros: leave it out
         left_out = true;
       } else {
         for (int64_t i = rows; i < kMR; ++i) run_ptr[i] = kZeroRow;
         tile_len[runs] = len;
         tile_b_off[runs] = p;
+        // Only the first and/or the last row in the padding (left or right
+        // border, rows >= 3): the tile may leave their FMAs out.
+        tile_skip[runs] = skip_padding && rows >= 3 && middle_in
+                              ? (first_in ? 0 : 1) + (last_in ? 0 : 16)
+                              : kSkipNone;
+        skips |= tile_skip[runs] != kSkipNone;
         ++runs;
       }
       AdvanceColumns(geo, len, &p, &t, &c);
@@ -205,6 +217,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     a.len = tile_len;
     a.runs = runs;
     a.b_off = left_out ? tile_b_off : nullptr;
+    a.skip = skips ? tile_skip : nullptr;
   }
 }
 

@@ -13,6 +13,7 @@
 //   int64 [T][R]                 run lengths of tiles that touch the padding
 //   int64 [T][R]                 their runs' first B rows in the K block
 //                                (runs wholly in the padding are left out)
+//   int64 [T][R]                 their runs' rows to skip (IgemmA::skip)
 //   const float* [T][R][MR]      their row pointers per run (interior
 //                                tiles: [t][0][i] = row i's tap (0, 0))
 #ifndef CONVKIT_LIB_CONV_DIRECT_GEMM_H_
@@ -43,7 +44,7 @@ inline int64_t DirectWorkspaceBytes(const ConvGeometry& geo, int64_t mr, int64_t
   const int64_t tiles = DivCeil(mc, mr);
   const int64_t runs = MaxRuns(geo, kc);
   return (2 + 2 * runs) * 8 + tiles * static_cast<int64_t>(sizeof(IgemmA)) +
-         tiles * (2 * runs + runs * mr) * 8;
+         tiles * (3 * runs + runs * mr) * 8;
 }
 
 // The parts of the workspace above.
@@ -52,6 +53,7 @@ struct DirectLayout {
   IgemmA* tiles;
   int64_t* lens;
   int64_t* b_offs;
+  int64_t* skips;
   const float** ptrs;
 };
 inline DirectLayout LayoutOf(void* ws, const ConvGeometry& geo, int64_t mr, int64_t mc,
@@ -63,7 +65,8 @@ inline DirectLayout LayoutOf(void* ws, const ConvGeometry& geo, int64_t mr, int6
   l.tiles = reinterpret_cast<IgemmA*>(l.header + 2 + 2 * runs);
   l.lens = reinterpret_cast<int64_t*>(l.tiles + tiles);
   l.b_offs = l.lens + tiles * runs;
-  l.ptrs = reinterpret_cast<const float**>(l.b_offs + tiles * runs);
+  l.skips = l.b_offs + tiles * runs;
+  l.ptrs = reinterpret_cast<const float**>(l.skips + tiles * runs);
   return l;
 }
 

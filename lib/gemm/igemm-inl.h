@@ -39,7 +39,7 @@ namespace HWY_NAMESPACE {
   if constexpr (kRows > r) a##r = base##r + offs[run];
 
 #define CONVKIT_IGEMM_FMA(r)                                          \
-  if constexpr (kRows > r) {                                          \
+  if constexpr (kRows > r && r >= kSkipFirst && r + kSkipLast < kRows) { \
     const V av = hn::Set(d, a##r[p]);                                 \
     c##r##_0 = hn::MulAdd(av, b0, c##r##_0);                          \
     if constexpr (kVecs > 1) c##r##_1 = hn::MulAdd(av, b1, c##r##_1); \
@@ -86,6 +86,15 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
       bp += b_stride;                                              \
     }                                                              \
   }
+  // A run whose first and/or last row reads the padding (a.skip): the same
+  // loop without their FMAs (tiles of 4 or more rows; smaller ones multiply
+  // the zero row).
+#define CONVKIT_IGEMM_RUN_SKIPPING(first, last) \
+  {                                             \
+    constexpr size_t kSkipFirst = first;        \
+    constexpr size_t kSkipLast = last;          \
+    CONVKIT_IGEMM_RUN()                         \
+  }
   if (a.row_stride == 0) {
     // One pointer set for all runs (interior tiles): load it once, then
     // each run is an offset from it.
@@ -95,19 +104,37 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
     CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_BASE)
     for (int64_t run = 0; run < runs; ++run) {
       CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_OFFSET)
-      CONVKIT_IGEMM_RUN()
+      CONVKIT_IGEMM_RUN_SKIPPING(0, 0)
     }
   } else {
     const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
     const int64_t* HWY_RESTRICT b_off = a.b_off;
+    const int64_t* HWY_RESTRICT skip = a.skip;
     for (int64_t run = 0; run < runs; ++run) {
       const float* const* HWY_RESTRICT ar = rows + run * row_stride;
       const int64_t off = offs[run * off_stride];
       if (b_off != nullptr) bp = b + b_off[run] * b_stride;
       CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
-      CONVKIT_IGEMM_RUN()
+      const int64_t skip_rows = skip != nullptr && kRows >= 4 ? skip[run] : kSkipNone;
+      (void)skip_rows;
+      if constexpr (kRows >= 4) {
+        if (skip_rows == 1) {
+          CONVKIT_IGEMM_RUN_SKIPPING(1, 0)
+          continue;
+        }
+        if (skip_rows == 16) {
+          CONVKIT_IGEMM_RUN_SKIPPING(0, 1)
+          continue;
+        }
+        if (skip_rows == 17) {
+          CONVKIT_IGEMM_RUN_SKIPPING(1, 1)
+          continue;
+        }
+      }
+      CONVKIT_IGEMM_RUN_SKIPPING(0, 0)
     }
   }
+#undef CONVKIT_IGEMM_RUN_SKIPPING
 #undef CONVKIT_IGEMM_RUN
 
   CONVKIT_TILE_FINISH()

@@ -66,7 +66,9 @@
 //   whole kernel row when its taps are adjacent in memory), or a zero row for
 //   taps in the padding. Same rules for m, n, B, bias and C as the packed
 //   tile, and the same operation sequence per element (k ascending), so both
-//   tiles give bit-identical results on the same K blocking.
+//   tiles give bit-identical results on the same K blocking
+//   (but for products with the padding's zeros that the indirect tile may
+//   leave out, b_off and skip below: at most the sign of an exact zero).
 //
 // KU per target: 8 on AVX3/AVX2 (32-byte runs), 4 on SSE4/SSSE3/EMU128/Arm
 // (16-byte runs, one 128-bit move), 1 on SCALAR.
@@ -133,7 +135,15 @@ struct IgemmA {
   // all zero can be left out (backward data between strides; forward tiles
   // along a padded border).
   const int64_t* b_off = nullptr;
+  // Optional, with a pointer set per run: rows run r may leave out, as
+  // skip[r] = first + 16 * last (kSkipNone = 0): its first `first` and last
+  // `last` rows of the tile (each 0 or 1), whose pointers are the zero row
+  // (a tile along the left or right padding). The tile may still multiply
+  // them (variants with few rows do); results differ at most in the sign
+  // of an exact zero.
+  const int64_t* skip = nullptr;
 };
+constexpr int64_t kSkipNone = 0;
 using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,
                              float* c, int64_t ldc, int64_t n, const TileOps& ops);
 
