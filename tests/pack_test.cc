@@ -147,7 +147,9 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
         const int64_t code = a.skip[r];
         ASSERT_TRUE(code == kSkipNone || code == 1 || code == 16 || code == 17) << what;
         const int64_t rows = std::min(tr, mc - t * tr);
-        if (code & 1) ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride]) << what << ": first row";
+        if (code & 1) {
+          ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride]) << what << ": first row";
+        }
         if (code & 16) {
           ASSERT_EQ(kZeroRow, a.rows[r * a.row_stride + rows - 1]) << what << ": last row";
         }
