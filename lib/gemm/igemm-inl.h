@@ -106,6 +106,16 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
       CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_OFFSET)
       CONVKIT_IGEMM_RUN_SKIPPING(0, 0)
     }
+  } else if (a.skip == nullptr || kRows < 4) {
+    const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
+    const int64_t* HWY_RESTRICT b_off = a.b_off;
+    for (int64_t run = 0; run < runs; ++run) {
+      const float* const* HWY_RESTRICT ar = rows + run * row_stride;
+      const int64_t off = offs[run * off_stride];
+      if (b_off != nullptr) bp = b + b_off[run] * b_stride;
+      CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
+      CONVKIT_IGEMM_RUN_SKIPPING(0, 0)
+    }
   } else {
     const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
     const int64_t* HWY_RESTRICT b_off = a.b_off;
@@ -115,9 +125,8 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
       const int64_t off = offs[run * off_stride];
       if (b_off != nullptr) bp = b + b_off[run] * b_stride;
       CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
-      const int64_t skip_rows = skip != nullptr && kRows >= 4 ? skip[run] : kSkipNone;
-      (void)skip_rows;
       if constexpr (kRows >= 4) {
+        const int64_t skip_rows = skip[run];
         if (skip_rows == 1) {
           CONVKIT_IGEMM_RUN_SKIPPING(1, 0)
           continue;
