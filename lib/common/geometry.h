@@ -129,27 +129,32 @@ inline void AdvanceColumns(const ConvGeometry& geo, int64_t len, int64_t* p, int
 // columns of the K block to go), for `rows` rows of A whose tap (0, 0) lies
 // at input (ih0[i], iw0[i]): A row's columns are contiguous in NHWC for one
 // tap's channels, and, with one group, no horizontal dilation and dense
-// pixels (no pixel stride), across the taps of a kernel row; such a longer run is taken when every row has its
-// pixels wholly inside the input or wholly in the padding (so the im2col
-// packer copies or zeroes it at once, and the direct GEMM points at it or at
-// the zero row). Small Cin (3-channel first layers) would otherwise run 3
-// columns at a time.
+// pixels (no pixel stride), across the taps of a kernel row; such a longer
+// run spans the taps kw.. over which every row stays wholly inside the input
+// or wholly in the padding (so the im2col packer copies or zeroes it at
+// once, and the direct GEMM points at it or at the zero row): up to the
+// first tap where some row crosses the input's left or right edge. Small
+// Cin (3-channel first layers) would otherwise run 3 columns at a time, and
+// a tile at the left edge of a 7x7 layer now runs 3 spans per kernel row
+// instead of 7 taps.
 inline int64_t RunLength(const ConvGeometry& geo, const int64_t* ih0, const int64_t* iw0,
                          int64_t rows, int64_t t, int64_t c, int64_t left) {
   const int64_t kh = t / geo.kw, kw = t % geo.kw;
   const int64_t one_tap = geo.cg - c < left ? geo.cg - c : left;
   if (geo.groups != 1 || geo.dw != 1 || geo.xs != geo.cin || kw + 1 >= geo.kw) return one_tap;
-  const int64_t dy = kh * geo.dh, dx = kw;
-  const int64_t run = (geo.kw - kw) * geo.cg - c < left ? (geo.kw - kw) * geo.cg - c : left;
-  const int64_t last_dx = dx + (c + run - 1) / geo.cg;
+  const int64_t dy = kh * geo.dh;
+  int64_t end = geo.kw;  // taps [kw, end) keep every row's status
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t ih = ih0[i] + dy;
-    const bool row_in = static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h);
-    const bool all_in = iw0[i] + dx >= 0 && iw0[i] + last_dx < geo.w;
-    const bool all_out = iw0[i] + last_dx < 0 || iw0[i] + dx >= geo.w;
-    if (row_in && !all_in && !all_out) return one_tap;
+    if (static_cast<uint64_t>(ih) >= static_cast<uint64_t>(geo.h)) continue;  // row out
+    const int64_t iw = iw0[i] + kw;  // column of tap kw
+    // The tap where row i's status changes: entering the input from the
+    // left, or leaving it on the right (past the right edge it stays out).
+    const int64_t change = iw < 0 ? kw - iw : iw < geo.w ? kw + geo.w - iw : geo.kw;
+    end = change < end ? change : end;
   }
-  return run;
+  const int64_t span = (end - kw) * geo.cg - c;
+  return span > one_tap ? (span < left ? span : left) : one_tap;
 }
 
 }  // namespace convkit
