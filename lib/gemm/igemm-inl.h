@@ -95,7 +95,16 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
     constexpr size_t kSkipLast = last;          \
     CONVKIT_IGEMM_RUN()                         \
   }
-  if (a.row_stride == 0) {
+  const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
+  const int64_t* HWY_RESTRICT b_off = a.b_off;
+  const int64_t* HWY_RESTRICT skip = a.skip;
+  // A pointer set per run: run `run`'s rows a0.. and where its B rows start.
+#define CONVKIT_IGEMM_RUN_POINTERS()                             \
+  const float* const* HWY_RESTRICT ar = rows + run * row_stride; \
+  const int64_t off = offs[run * off_stride];                    \
+  if (b_off != nullptr) bp = b + b_off[run] * b_stride;          \
+  CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
+  if (row_stride == 0) {
     // One pointer set for all runs (interior tiles): load it once, then
     // each run is an offset from it.
     const float* const* HWY_RESTRICT ar = rows;
@@ -106,25 +115,14 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
       CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_OFFSET)
       CONVKIT_IGEMM_RUN_SKIPPING(0, 0)
     }
-  } else if (a.skip == nullptr || kRows < 4) {
-    const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
-    const int64_t* HWY_RESTRICT b_off = a.b_off;
+  } else if (skip == nullptr || kRows < 4) {
     for (int64_t run = 0; run < runs; ++run) {
-      const float* const* HWY_RESTRICT ar = rows + run * row_stride;
-      const int64_t off = offs[run * off_stride];
-      if (b_off != nullptr) bp = b + b_off[run] * b_stride;
-      CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
+      CONVKIT_IGEMM_RUN_POINTERS()
       CONVKIT_IGEMM_RUN_SKIPPING(0, 0)
     }
   } else {
-    const int64_t row_stride = a.row_stride, off_stride = a.off_stride;
-    const int64_t* HWY_RESTRICT b_off = a.b_off;
-    const int64_t* HWY_RESTRICT skip = a.skip;
     for (int64_t run = 0; run < runs; ++run) {
-      const float* const* HWY_RESTRICT ar = rows + run * row_stride;
-      const int64_t off = offs[run * off_stride];
-      if (b_off != nullptr) bp = b + b_off[run] * b_stride;
-      CONVKIT_TILE_FOR_ROWS(CONVKIT_IGEMM_PTR)
+      CONVKIT_IGEMM_RUN_POINTERS()
       if constexpr (kRows >= 4) {
         const int64_t skip_rows = skip[run];
         if (skip_rows == 1) {
@@ -143,6 +141,7 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
       CONVKIT_IGEMM_RUN_SKIPPING(0, 0)
     }
   }
+#undef CONVKIT_IGEMM_RUN_POINTERS
 #undef CONVKIT_IGEMM_RUN_SKIPPING
 #undef CONVKIT_IGEMM_RUN
 
