@@ -65,28 +65,31 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
   a->skip = nullptr;
 }
 
-// A[m = (n, oh, ow)][k = (kh, kw, c)]
-//     = x[n][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl][g*Cg + c], 0 outside.
-// Writes the indirection of rows [m0, m0 + mc) and columns [k0, k0 + kc) of
-// group g's A in tiles of tr <= MR rows (layout in direct_gemm.h, for
-// DivCeil(mc, tr) tiles; pointer sets stay MR wide, rows past tr at the zero
-// row; its interior run list must be built). A tile whose rows all have every tap inside the input only records
-// its rows' first taps. Elsewhere a run is one tap's channels, or, with one
-// group and no horizontal dilation, the channels of several adjacent taps of
-// one kernel row, which are contiguous in NHWC, when every row of the tile
-// has that span wholly inside the input or wholly in the padding (first
-// layers with 3 input channels would otherwise run 3 k at a time). Padding
-// points at the zero row, and so do rows past mc (never stored). With
-// skip_padding (every weight finite), a run whose rows all read the padding
-// is left out and the runs kept name their B rows (b_off): its products
-// are zeros, which change no sum (at most a zero's sign; a non-finite
-// weight must still turn them into NaN, nonfinite_test.cc), and a tile
-// along the top or bottom output row of a 3x3 layer skips a third of its
-// work.
 // Shortest run whose border rows a tile leaves out (IgemmA::skip): a row
 // saves about len cycles, a mispredicted switch of loops costs ~20.
 constexpr int64_t kMinSkipRun = 32;
 
+// A[m = (n, oh, ow)][k = (kh, kw, c)]
+//     = x[n][oh*sh + kh*dh - pt][ow*sw + kw*dw - pl][g*Cg + c], 0 outside.
+// Writes the indirection of rows [m0, m0 + mc) and columns [k0, k0 + kc) of
+// group g's A in tiles of tr <= MR rows (layout in direct_gemm.h, for
+// DivCeil(mc, tr) tiles; pointer sets stay MR wide, rows past tr at the
+// zero row; its interior run list must be built). A tile whose rows all
+// have every tap inside the input only records its rows' first taps.
+// Elsewhere a run is one tap's channels, or, with one group and no
+// horizontal dilation, the channels of adjacent taps of one kernel row,
+// which are contiguous in NHWC, as far as every row of the tile stays
+// wholly inside the input or wholly in the padding (RunLength; first layers
+// with 3 input channels would otherwise run 3 k at a time). Padding points
+// at the zero row, and so do rows past mc (never stored). With skip_padding
+// (every weight finite), a run whose rows all read the padding is left out
+// and the runs kept name their B rows (b_off), and a run of kMinSkipRun or
+// more whose only rows in the padding are the first and/or the last marks
+// them (IgemmA::skip): their products are zeros, which change no sum (at
+// most a zero's sign; a non-finite weight must still turn them into NaN,
+// nonfinite_test.cc). A tile along the top or bottom output row of a 3x3
+// layer skips a third of its work, one at the left or right edge a ninth
+// of its first or last row's.
 HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTRICT x,
                                  int64_t g, int64_t m0, int64_t mc, int64_t k0,
                                  int64_t kc, bool skip_padding, int64_t tr, void* ws) {

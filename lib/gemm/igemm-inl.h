@@ -174,9 +174,8 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
 }
 
 // ir outer, jr inner over one block: tiles t < count of tr <= MR rows (the
-// last m_last rows),
-// each across `panels` column panels of NR (the last n_last columns) at b +
-// p * b_panel floats, C columns p * NR; ops.bias (if any) is panel 0's,
+// last m_last rows), each across `panels` column panels of NR (the last
+// n_last columns) at b + p * b_panel floats, C columns p * NR; ops.bias (if any) is panel 0's,
 // panel p's NR floats further. For K blocks whose whole B block sits
 // in L1/L2: each tile's rows of C are written whole and in order, and its A
 // stays in L1 across the panels.
