@@ -9,6 +9,7 @@
 #define HWY_TARGET_INCLUDE "tests/gemm_tile_test.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <vector>
@@ -152,17 +153,18 @@ void TestExact() {
 
 // Indirect tiles: K in several runs (the run boundaries must not disturb
 // the accumulation), some (run, row) pointers at a zero row, and the
-// interior form (one pointer set, per-run offsets).
+// interior forms (one pointer set, per-run offsets; and with rows evenly
+// spaced, IgemmA::row_step, read from row 0 at 6 or more rows' bases).
 void TestIgemmRuns() {
   const TileShape t = GetTileShape();
   testing::GemmTileTester tester = Testers()[1];
   for (int64_t k : {int64_t{2}, int64_t{9}, int64_t{27}, int64_t{147}, int64_t{576}}) {
     for (int64_t runs : {int64_t{2}, int64_t{3}, int64_t{7}, int64_t{49}}) {
       if (runs > k) continue;
-      for (int variant = 0; variant < 3; ++variant) {
-        const bool padding = variant == 1, uniform = variant == 2;
-        tester.uniform(uniform);
-        for (int64_t m : {int64_t{1}, t.mr > 1 ? t.mr - 1 : 1, t.mr}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        const bool padding = variant == 1, uniform = variant >= 2, strided = variant == 3;
+        tester.uniform(uniform).strided(strided);
+        for (int64_t m : {int64_t{1}, std::min<int64_t>(6, t.mr), t.mr > 1 ? t.mr - 1 : 1, t.mr}) {
           EXPECT_TRUE(tester.m(m).n(t.nr).k(k).runs(runs).padding(padding).Test());
           EXPECT_TRUE(tester.m(m).n(t.lanes > 1 ? t.lanes - 1 : 1).k(k).runs(runs)
                           .padding(padding).accumulate(true).Test());

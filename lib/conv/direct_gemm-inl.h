@@ -52,9 +52,10 @@ HWY_INLINE void BuildInteriorRuns(const ConvGeometry& geo, int64_t k0, int64_t k
 }
 
 // An interior tile's A: one pointer set (its rows' first taps, at rows),
-// the K block's run list from the header.
+// the K block's run list from the header; row_step when the rows are evenly
+// spaced (IgemmA), else 0.
 HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
-                             int64_t max_runs, IgemmA* a) {
+                             int64_t max_runs, int64_t row_step, IgemmA* a) {
   a->rows = rows;
   a->row_stride = 0;
   a->off = header + 1;
@@ -63,6 +64,7 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
   a->runs = header[0];
   a->b_off = nullptr;
   a->skip = nullptr;
+  a->row_step = row_step;
 }
 
 // Shortest run whose border rows a tile leaves out (IgemmA::skip): a row
@@ -117,7 +119,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
       const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
       const float* row0 = x + (m0 + tile * tr) * xs + g * geo.cg;
       for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? row0 + i * xs : kZeroRow;
-      SetInteriorA(tile_ptr, header, max_runs, &layout.tiles[tile]);
+      SetInteriorA(tile_ptr, header, max_runs, xs, &layout.tiles[tile]);
     }
     return;
   }
@@ -144,7 +146,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     if (row_in && ow >= ow_in0 && ow + rows <= ow_in1) {
       const float* tap0 = img + ((oh * sh - pt) * W + (ow * sw - pl)) * xs;
       for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? tap0 + i * sw * xs : kZeroRow;
-      SetInteriorA(tile_ptr, header, max_runs, &a);
+      SetInteriorA(tile_ptr, header, max_runs, sw * xs, &a);
       ow += rows;
       if (ow == OW) {
         ow = 0;
@@ -175,7 +177,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
       for (int64_t i = 0; i < kMR; ++i) {
         tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * xs : kZeroRow;
       }
-      SetInteriorA(tile_ptr, header, max_runs, &a);
+      SetInteriorA(tile_ptr, header, max_runs, 0, &a);
       continue;
     }
     int64_t runs = 0;
@@ -225,6 +227,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     a.runs = runs;
     a.b_off = left_out ? tile_b_off : nullptr;
     a.skip = skips ? tile_skip : nullptr;
+    a.row_step = 0;
   }
 }
 

@@ -61,7 +61,9 @@
 //   set per run (row_stride = MR, off_stride = 0, off[0] = 0), as for tiles
 //   that touch the padding; or one set for all runs plus per-run offsets
 //   (row_stride = 0, off_stride = 1), as for interior tiles, whose runs are
-//   the same offsets from each row's first tap. For i < m, A_r[i] points at
+//   the same offsets from each row's first tap; such a tile may also give
+//   row_step, rows[i] = rows[0] + i * row_step for i < m (the pixels of one
+//   output row, or of a 1x1 layer), which the tile then reads from rows[0]. For i < m, A_r[i] points at
 //   len[r] readable floats: a run of input channels (one kernel tap, or a
 //   whole kernel row when its taps are adjacent in memory), or a zero row for
 //   taps in the padding. Same rules for m, n, B, bias and C as the packed
@@ -142,6 +144,9 @@ struct IgemmA {
   // them (variants with few rows do); results differ at most in the sign
   // of an exact zero.
   const int64_t* skip = nullptr;
+  // Optional, with one pointer set (row_stride 0): nonzero when rows[i] is
+  // rows[0] + i * row_step for every row the tile reads.
+  int64_t row_step = 0;
 };
 constexpr int64_t kSkipNone = 0;
 using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,

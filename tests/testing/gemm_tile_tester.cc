@@ -34,7 +34,8 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
   std::ostringstream who;
   who << kernel_ << " ku=" << shape_.ku << " m=" << m_ << " n=" << n_ << " k=" << k_;
   if (indirect) {
-    who << " runs=" << runs_ << (padding_ ? " padding" : "") << (uniform_ ? " uniform" : "");
+    who << " runs=" << runs_ << (padding_ ? " padding" : "") << (uniform_ ? " uniform" : "")
+        << (strided_ ? " strided" : "");
   }
   who
       << (accumulate_ ? " accumulate" : "") << (bias_ ? " bias" : "")
@@ -44,7 +45,7 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
       << " ldc=" << ldc << " b_stride=" << b_stride
       << (data_ == Data::kIntegers ? " exact" : "");
   if (m_ < 1 || m_ > mr || n_ < 1 || n_ > nr || k_ < 1 || runs_ < 1 || runs_ > k_ ||
-      (uniform_ && padding_)) {
+      (uniform_ && padding_) || (strided_ && !uniform_)) {
     return ::testing::AssertionFailure() << who.str() << ": outside the contract";
   }
   // A panel: mr x k, k-interleaved by ku (tile.h); rows >= m and columns
@@ -97,6 +98,7 @@ void Fill(float* p, int64_t count, Data data, uint64_t seed) {
       ia.row_stride = 0;
       ia.off = run_start.data();
       ia.off_stride = 1;
+      if (strided_) ia.row_step = k_;  // rows < m are k apart
     }
     ia.len = run_len.data();
     ia.runs = runs_;

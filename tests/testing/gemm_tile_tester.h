@@ -60,6 +60,8 @@ class GemmTileTester {
   GemmTileTester& runs(int64_t v) { runs_ = v; return *this; }
   GemmTileTester& padding(bool v) { padding_ = v; return *this; }
   GemmTileTester& uniform(bool v) { uniform_ = v; return *this; }
+  // With uniform: the rows also given as evenly spaced (IgemmA row_step).
+  GemmTileTester& strided(bool v) { strided_ = v; return *this; }
 
   ::testing::AssertionResult Test() const;
 
@@ -72,6 +74,7 @@ class GemmTileTester {
   int64_t runs_ = 1;
   bool padding_ = false;
   bool uniform_ = false;
+  bool strided_ = false;
   int64_t c_pad_ = 0, b_pad_ = 0;
   bool accumulate_ = false, bias_ = false;
   bool sum_ = false, clamp_ = false, bias_rows_ = false;
