@@ -7,6 +7,7 @@
 #define HWY_TARGET_INCLUDE "tests/pack_test.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -95,11 +96,13 @@ void TestIm2col() {
 // rows past the block point at the zero row. With skip_padding, runs may be
 // left out (b_off), and every column left out must be padding (A = 0, the
 // input being nonzero) in every row of the tile; a run may mark its first
-// or last row as skippable (IgemmA::skip) only where that row is padding.
+// or last row as skippable (IgemmA::skip) only where that row is padding;
+// a tile may give its rows as evenly spaced (IgemmA::row_step) only where
+// they are.
 void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int64_t g,
                       int64_t m0, int64_t mc, int64_t k0, int64_t kc, bool skip_padding,
                       int64_t tr, const std::string& what_in, int64_t* skipped_total,
-                      int64_t* skipped_rows) {
+                      int64_t* skipped_rows, int64_t* strided_tiles) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const std::string what = what_in + (skip_padding ? " (padding skipped)" : "") +
                            " tiles of " + std::to_string(tr) + " rows";
@@ -129,6 +132,14 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
     ASSERT_GE(a.runs, skip_padding ? 0 : 1) << what;
     ASSERT_LE(a.runs, max_runs) << what;
     ASSERT_TRUE(skip_padding || a.b_off == nullptr) << what;
+    if (a.row_step != 0) {
+      // Evenly spaced rows, which the tile reads as rows[0] + i * row_step.
+      ASSERT_EQ(0, a.row_stride) << what << ": row_step needs one pointer set";
+      for (int64_t i = 0; i < tr && t * tr + i < mc; ++i) {
+        ASSERT_EQ(a.rows[0] + i * a.row_step, a.rows[i]) << what << " tile " << t << " row " << i;
+      }
+      ++*strided_tiles;
+    }
     int64_t p = 0;
     for (int64_t r = 0; r < a.runs; ++r) {
       if (a.b_off != nullptr) {
@@ -185,6 +196,7 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
 void TestIndirection() {
   int64_t skipped = 0;       // columns left out, over every padded spec
   int64_t skipped_rows = 0;  // runs that may leave out their first or last row
+  int64_t strided = 0;       // tiles with evenly spaced rows
   for (const char* spec : {
            "n=2,h=5,w=6,ci=3,co=4,k=3x3",
            "n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1",
@@ -208,14 +220,14 @@ void TestIndirection() {
         // Tiles of MR rows, and of fewer (one narrow output row each).
         for (int64_t tr : {mr, std::max<int64_t>(1, mr - 3)}) {
           CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, skip, tr, spec, &skipped,
-                           &skipped_rows);
+                           &skipped_rows, &strided);
           for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
             for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
               if (m0 >= geo.m || k0 >= geo.k) continue;
               const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
               for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
                 CheckIndirection(geo, x, g, m0, mc, k0, kc, skip, tr, spec, &skipped,
-                                 &skipped_rows);
+                                 &skipped_rows, &strided);
               }
             }
           }
@@ -225,6 +237,7 @@ void TestIndirection() {
   }
   EXPECT_GT(skipped, 0) << "no run was ever left out: the skipping path went untested";
   EXPECT_GT(skipped_rows, 0) << "no run ever skipped a border row";
+  EXPECT_GT(strided, 0) << "no tile had evenly spaced rows";
 }
 
 // Weight packers at this target's NR: every panel entry against the formula
@@ -278,6 +291,47 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace convkit {
 namespace {
+
+// RunLength's shortcut for rows of one output row against its loop over
+// every row, for every start (pixel, rows, tap, channel) of small layers
+// whose kernels overhang the input by up to twice their size, at strides 1
+// to 3 (past the input's width too).
+TEST(RunLength, OneOutputRowAgreesWithEveryRow) {
+  int64_t shortcuts = 0;
+  for (const char* spec : {"n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1", "n=1,h=9,w=11,ci=3,co=4,k=7x7,s=2,p=3",
+                           "n=1,h=4,w=5,ci=1,co=3,k=5x5,p=4:2:6:5", "n=2,h=3,w=2,ci=2,co=1,k=4x7,s=3,p=5",
+                           "n=1,h=6,w=9,ci=2,co=2,k=3x5,s=1x2,p=2:0:1:4", "n=3,h=2,w=4,ci=1,co=1,k=2x3,p=0:1:2:2",
+                           "n=4,h=2,w=3,ci=1,co=1,k=2x2,p=0:0:1:1"}) {
+    const ConvGeometry geo = MakeGeometry(testing::Spec(spec));
+    std::vector<int64_t> ih0(static_cast<size_t>(geo.m)), iw0(static_cast<size_t>(geo.m));
+    for (int64_t m = 0; m < geo.m; ++m) {
+      const int64_t oh = m / geo.ow % geo.oh, ow = m % geo.ow;
+      ih0[m] = oh * geo.sh - geo.pt;
+      iw0[m] = ow * geo.sw - geo.pl;
+    }
+    for (int64_t m0 = 0; m0 < geo.m; ++m0) {
+      for (int64_t rows = 1; m0 + rows <= geo.m && rows <= 16; ++rows) {
+        const int64_t* ih = ih0.data() + m0;
+        const int64_t* iw = iw0.data() + m0;
+        const bool one_row = ih[0] == ih[rows - 1] && iw[rows - 1] - iw[0] == (rows - 1) * geo.sw;
+        shortcuts += one_row && rows > 1;
+        for (int64_t t = 0; t < geo.taps; ++t) {
+          for (int64_t c = 0; c < geo.cg; ++c) {
+            const int64_t kw = t % geo.kw, left = geo.k - t * geo.cg - c;
+            const int64_t one_tap = std::min(geo.cg - c, left);
+            const int64_t end = RunEndAnyRows(geo, ih, iw, rows, kw, t / geo.kw * geo.dh);
+            const int64_t span = (end - kw) * geo.cg - c;
+            const int64_t want = kw + 1 >= geo.kw ? one_tap : std::max(one_tap, std::min(span, left));
+            ASSERT_EQ(want, RunLength(geo, ih, iw, rows, t, c, left))
+                << spec << " m0=" << m0 << " rows=" << rows << " t=" << t << " c=" << c;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(shortcuts, 100);
+}
+
 CONVKIT_BEFORE_KERNEL_TEST(PackTest);
 HWY_EXPORT_AND_TEST_P(PackTest, TestIm2col);
 HWY_EXPORT_AND_TEST_P(PackTest, TestIndirection);

@@ -6,6 +6,7 @@
 #ifndef CONVKIT_LIB_COMMON_GEOMETRY_H_
 #define CONVKIT_LIB_COMMON_GEOMETRY_H_
 
+#include <algorithm>
 #include <cstdint>
 
 #include "convkit/convkit.h"
@@ -125,6 +126,23 @@ inline void AdvanceColumns(const ConvGeometry& geo, int64_t len, int64_t* p, int
   *c %= geo.cg;
 }
 
+// RunLength's end of the taps [kw, end) over which every one of `rows` rows
+// (any positions) keeps its status, for kernel row offset dy.
+inline int64_t RunEndAnyRows(const ConvGeometry& geo, const int64_t* ih0, const int64_t* iw0,
+                             int64_t rows, int64_t kw, int64_t dy) {
+  int64_t end = geo.kw;
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t ih = ih0[i] + dy;
+    if (static_cast<uint64_t>(ih) >= static_cast<uint64_t>(geo.h)) continue;  // row out
+    const int64_t iw = iw0[i] + kw;  // column of tap kw
+    // The tap where row i's status changes: entering the input from the
+    // left, or leaving it on the right (past the right edge it stays out).
+    const int64_t change = iw < 0 ? kw - iw : iw < geo.w ? kw + geo.w - iw : geo.kw;
+    end = change < end ? change : end;
+  }
+  return end;
+}
+
 // The run of A's columns that starts at tap t, channel c (with `left`
 // columns of the K block to go), for `rows` rows of A whose tap (0, 0) lies
 // at input (ih0[i], iw0[i]): A row's columns are contiguous in NHWC for one
@@ -144,19 +162,30 @@ inline int64_t RunLength(const ConvGeometry& geo, const int64_t* ih0, const int6
   if (geo.groups != 1 || geo.dw != 1 || geo.xs != geo.cin || kw + 1 >= geo.kw) return one_tap;
   const int64_t dy = kh * geo.dh;
   int64_t end = geo.kw;  // taps [kw, end) keep every row's status
-  for (int64_t i = 0; i < rows; ++i) {
-    const int64_t ih = ih0[i] + dy;
-    if (static_cast<uint64_t>(ih) >= static_cast<uint64_t>(geo.h)) continue;  // row out
-    const int64_t iw = iw0[i] + kw;  // column of tap kw
-    // The tap where row i's status changes: entering the input from the
-    // left, or leaving it on the right (past the right edge it stays out).
-    const int64_t change = iw < 0 ? kw - iw : iw < geo.w ? kw + geo.w - iw : geo.kw;
-    end = change < end ? change : end;
+  const int64_t last = rows - 1;
+  if (ih0[0] == ih0[last] && iw0[last] - iw0[0] == last * geo.sw) {
+    // Rows of one output row (tiles along it; no wrap, or the columns
+    // would not span last * sw): tap kw of row i at column a + i * sw, one
+    // input row for all. The status changes first for the last row left of
+    // the input (entering it) or the last row inside (leaving it).
+    const int64_t ih = ih0[0] + dy;
+    const int64_t a = iw0[0] + kw, sw = geo.sw;
+    if (static_cast<uint64_t>(ih) < static_cast<uint64_t>(geo.h)) {  // else all out
+      if (a < 0) {
+        const int64_t i = std::min(last, (-a - 1) / sw);  // last row left of it
+        end = std::min(end, kw - (a + i * sw));
+      }
+      if (a < geo.w) {
+        const int64_t i = std::min(last, (geo.w - 1 - a) / sw);  // last row not past it
+        if (a + i * sw >= 0) end = std::min(end, kw + geo.w - (a + i * sw));  // inside
+      }
+    }
+  } else {
+    end = RunEndAnyRows(geo, ih0, iw0, rows, kw, dy);
   }
   const int64_t span = (end - kw) * geo.cg - c;
   return span > one_tap ? (span < left ? span : left) : one_tap;
 }
-
 }  // namespace convkit
 
 #endif  // CONVKIT_LIB_COMMON_GEOMETRY_H_
