@@ -66,7 +66,7 @@ HWY_INLINE void IgemmTileBody(const IgemmA& a, const float* HWY_RESTRICT b,
 
   const V zero = hn::Zero(d);
   CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_DECL)
-  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_INIT)
+  CONVKIT_TILE_INIT_ALL()
 
   const float* HWY_RESTRICT bp = b;
   const float* const* HWY_RESTRICT rows = a.rows;

@@ -68,7 +68,7 @@ CONVKIT_PIXEL_TILE_ATTR HWY_NOINLINE void PixelTile(const float* HWY_RESTRICT x,
   count[kVecs - 1] = static_cast<size_t>(n) - (kVecs - 1) * L;
   const V zero = hn::Zero(d);
   CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_DECL)
-  CONVKIT_TILE_FOR_ROWS(CONVKIT_TILE_INIT)
+  CONVKIT_TILE_INIT_ALL()
   for (int64_t run = 0; run < nruns; ++run) {
     const float* HWY_RESTRICT ap = x + runs[run].a;
     const float* HWY_RESTRICT bp = dy + runs[run].b;
