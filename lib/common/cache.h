@@ -22,6 +22,27 @@ struct CacheSizes {
 // machines.
 CacheSizes GetCacheSizes();
 
+// Asks for rows [0, rows) x columns [0, cols) of a row-major float matrix
+// (rows ld floats apart) to be brought into the cache for writing: one hint
+// per 64 bytes, plus each row's last float (rows need not start on a line).
+// A hint never faults and changes no value; without GCC/clang builtins it
+// does nothing.
+inline void PrefetchForWrite(const float* p, int64_t rows, int64_t cols, int64_t ld) {
+#if defined(__GNUC__) || defined(__clang__)
+  constexpr int64_t kStep = 64 / static_cast<int64_t>(sizeof(float));
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* row = p + i * ld;
+    for (int64_t j = 0; j < cols; j += kStep) __builtin_prefetch(row + j, 1, 3);
+    __builtin_prefetch(row + cols - 1, 1, 3);
+  }
+#else
+  (void)p;
+  (void)rows;
+  (void)cols;
+  (void)ld;
+#endif
+}
+
 }  // namespace convkit
 
 #endif  // CONVKIT_LIB_COMMON_CACHE_H_

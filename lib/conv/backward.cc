@@ -477,12 +477,13 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
                 a.runs = runs;
                 a.b_off = tb;
                 a.skip = nullptr;
+                a.row_step = 0;
               }
               IgemmBlock(tiles, count, kMR, cols - (count - 1) * kMR,
                          wt_all + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
                          nc - (panels - 1) * nr,
                          job.dx + ((n * g.h + ih) * g.w + pw) * g.xs + grp * g.cg + jc,
-                         g.sw * g.xs, ops);
+                         g.sw * g.xs, ops, /*prefetch_c=*/false);
             }
           }
         }
@@ -555,6 +556,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
               a.runs = runs;
               a.b_off = nullptr;
               a.skip = nullptr;
+              a.row_step = 0;
             }
             TileOps ops;
             if (pc == 0) {
@@ -565,7 +567,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
             IgemmBlock(tiles, count, kMR, mc - (count - 1) * kMR,
                        wt_all + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
                        nc - (panels - 1) * nr, job.dx + ic * g.xs + grp * g.cg + jc, g.xs,
-                       ops);
+                       ops, /*prefetch_c=*/false);
           }
         }
       }

@@ -260,7 +260,8 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
                    K * nr, panels, jc_end - jc - (panels - 1) * nr,
                    y + ic * geo.ys + task.g * geo.ng + jc, geo.ys,
                    BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr,
-                            pc, kc));
+                            pc, kc),
+                   blk.prefetch_c);
       }
     }
   }

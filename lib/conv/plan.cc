@@ -264,6 +264,8 @@ Blocking PackedBlockingForK(int64_t depth, const TileShape& t) {
 
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   Blocking b = DirectBlockingForK(geo.k, t);
+  const int64_t out_bytes = geo.m * geo.cout * static_cast<int64_t>(sizeof(float));
+  b.prefetch_c = out_bytes >= 4 * GetCacheSizes().l2;
   if (geo.ow < t.mr && 2 * geo.ow >= t.mr && (geo.pt > 0 || geo.pb > 0)) {
     b.mr = geo.ow;
     b.mc = std::max(b.mr, b.mc / b.mr * b.mr);

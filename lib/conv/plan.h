@@ -45,6 +45,11 @@ struct Blocking {
   // get one tile each, so that a tile along the top or bottom row leaves out
   // the taps in the padding (BuildIndirection).
   int64_t mr = 0;
+  // Direct GEMM: hint the next tile's C rows into the cache for writing
+  // (IgemmBlock) when the output is at least 4x L2, so lines come from L3
+  // or memory (first layers with 12.8 MB out and 27 products per output
+  // ran 30% faster); smaller outputs measured 3-7% slower with the hint.
+  bool prefetch_c = false;
 };
 
 struct AlgorithmRow {

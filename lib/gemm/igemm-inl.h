@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "hwy/highway.h"
+#include "lib/common/cache.h"
 #include "lib/gemm/tile-inl.h"
 #include "lib/gemm/tile.h"
 
@@ -194,11 +195,14 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
 // n_last columns) at b + p * b_panel floats, C columns p * NR; ops.bias (if any) is panel 0's,
 // panel p's NR floats further. For K blocks whose whole B block sits
 // in L1/L2: each tile's rows of C are written whole and in order, and its A
-// stays in L1 across the panels.
+// stays in L1 across the panels. With prefetch_c, each tile hints the next
+// one's C rows of the same panel into the cache for writing (outputs much
+// larger than the cache: Blocking::prefetch_c).
 HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count, int64_t tr,
                                     int64_t m_last, const float* HWY_RESTRICT b,
                                     int64_t b_panel, int64_t panels, int64_t n_last,
-                                    float* HWY_RESTRICT c, int64_t ldc, const TileOps& ops) {
+                                    float* HWY_RESTRICT c, int64_t ldc, const TileOps& ops,
+                                    bool prefetch_c) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
   for (int64_t t = 0; t < count; ++t) {
@@ -209,6 +213,7 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
       const float* HWY_RESTRICT bp = b + p * b_panel;
       TileOps op = ops;
       if (op.bias != nullptr) op.bias += p * nr;
+      if (prefetch_c && t + 1 < count) PrefetchForWrite(ct + tr * ldc + p * nr, t + 2 == count ? m_last : tr, n, ldc);
       if (m == kMR && n == nr) {
         IgemmTileBody<kTileRows, kTileVecs>(a[t], bp, nr, ct + p * nr, ldc, nr, op);
       } else {
