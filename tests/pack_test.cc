@@ -298,9 +298,12 @@ namespace {
 // to 3 (past the input's width too).
 TEST(RunLength, OneOutputRowAgreesWithEveryRow) {
   int64_t shortcuts = 0;
-  for (const char* spec : {"n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1", "n=1,h=9,w=11,ci=3,co=4,k=7x7,s=2,p=3",
-                           "n=1,h=4,w=5,ci=1,co=3,k=5x5,p=4:2:6:5", "n=2,h=3,w=2,ci=2,co=1,k=4x7,s=3,p=5",
-                           "n=1,h=6,w=9,ci=2,co=2,k=3x5,s=1x2,p=2:0:1:4", "n=3,h=2,w=4,ci=1,co=1,k=2x3,p=0:1:2:2",
+  for (const char* spec : {"n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1",
+                           "n=1,h=9,w=11,ci=3,co=4,k=7x7,s=2,p=3",
+                           "n=1,h=4,w=5,ci=1,co=3,k=5x5,p=4:2:6:5",
+                           "n=2,h=3,w=2,ci=2,co=1,k=4x7,s=3,p=5",
+                           "n=1,h=6,w=9,ci=2,co=2,k=3x5,s=1x2,p=2:0:1:4",
+                           "n=3,h=2,w=4,ci=1,co=1,k=2x3,p=0:1:2:2",
                            "n=4,h=2,w=3,ci=1,co=1,k=2x2,p=0:0:1:1"}) {
     const ConvGeometry geo = MakeGeometry(testing::Spec(spec));
     std::vector<int64_t> ih0(static_cast<size_t>(geo.m)), iw0(static_cast<size_t>(geo.m));
@@ -321,7 +324,8 @@ TEST(RunLength, OneOutputRowAgreesWithEveryRow) {
             const int64_t one_tap = std::min(geo.cg - c, left);
             const int64_t end = RunEndAnyRows(geo, ih, iw, rows, kw, t / geo.kw * geo.dh);
             const int64_t span = (end - kw) * geo.cg - c;
-            const int64_t want = kw + 1 >= geo.kw ? one_tap : std::max(one_tap, std::min(span, left));
+            const int64_t want =
+                kw + 1 >= geo.kw ? one_tap : std::max(one_tap, std::min(span, left));
             ASSERT_EQ(want, RunLength(geo, ih, iw, rows, t, c, left))
                 << spec << " m0=" << m0 << " rows=" << rows << " t=" << t << " c=" << c;
           }

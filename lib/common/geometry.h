@@ -186,6 +186,7 @@ inline int64_t RunLength(const ConvGeometry& geo, const int64_t* ih0, const int6
   const int64_t span = (end - kw) * geo.cg - c;
   return span > one_tap ? (span < left ? span : left) : one_tap;
 }
+
 }  // namespace convkit
 
 #endif  // CONVKIT_LIB_COMMON_GEOMETRY_H_

@@ -213,7 +213,9 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
       const float* HWY_RESTRICT bp = b + p * b_panel;
       TileOps op = ops;
       if (op.bias != nullptr) op.bias += p * nr;
-      if (prefetch_c && t + 1 < count) PrefetchForWrite(ct + tr * ldc + p * nr, t + 2 == count ? m_last : tr, n, ldc);
+      if (prefetch_c && t + 1 < count) {
+        PrefetchForWrite(ct + tr * ldc + p * nr, t + 2 == count ? m_last : tr, n, ldc);
+      }
       if (m == kMR && n == nr) {
         IgemmTileBody<kTileRows, kTileVecs>(a[t], bp, nr, ct + p * nr, ldc, nr, op);
       } else {
