@@ -451,7 +451,11 @@ Partition MakePartition(const Plan& plan, int requested) {
     // for the NCHW GEMM pixels in NR columns and channels in MR rows.
     const TileShape& t = plan.kernels->gemm;
     const bool nchw = plan.row->split == Split::kGemmNchw;
-    const int64_t um = nchw ? t.nr : t.mr, un = nchw ? t.mr : t.nr;
+    // The direct GEMM's tiles may be narrower than MR (Blocking::mr: one
+    // output row each); chunks of whole tiles keep them on output rows and
+    // let 2 threads split DenseNet's 8x8 layers 4 + 4 tiles, not 6 + 3.
+    const int64_t tile_m = plan.blocks.mr > 0 ? plan.blocks.mr : t.mr;
+    const int64_t um = nchw ? t.nr : tile_m, un = nchw ? t.mr : t.nr;
     const int64_t units_m = DivCeil(g.m, um), units_n = DivCeil(g.ng, un);
     // Packing per pixel and unit of K: the pixel GEMM packs A, the NCHW GEMM
     // B (unless it reads the input in place); the NHWC direct GEMM nothing.
