@@ -134,6 +134,33 @@ TEST_P(ConvTest, RemaindersM) {
   TestShapes(target(), specs, false);
 }
 
+// C at most one vector wide (Cout 1, 5, 8, 16): the direct GEMM runs two
+// adjacent tiles of evenly spaced rows as one tile of 2 MR rows where the
+// target has the registers (AVX3, AVX2). Pixel counts around 2 MR, 3 MR and
+// 4 MR (pairs, an odd tile out, a short last tile); 1x1 layers (every tile
+// evenly spaced), rows of 3x3 and 7x7 layers wider than 4 MR (interior
+// tiles along one output row between border tiles), stride 2, and rows of
+// three tiles (no pair across output rows).
+TEST_P(ConvTest, PairedOneVectorTiles) {
+  const int64_t mr = PlanOf(target(), "n=1,h=1,w=64,ci=5,co=16,k=1x1", Algorithm::kDirectGemm).mr;
+  std::vector<std::string> specs;
+  for (int co : {1, 5, 8, 16}) {
+    const std::string cos = ",co=" + std::to_string(co);
+    for (int64_t m : {2 * mr - 1, 2 * mr, 2 * mr + 1, 3 * mr, 3 * mr + 1, 4 * mr + mr / 2}) {
+      specs.push_back("n=1,h=1,w=" + std::to_string(m) + ",ci=7" + cos + ",k=1x1");
+    }
+    specs.push_back("n=2,h=3,w=" + std::to_string(2 * mr + 3) + ",ci=3" + cos + ",k=1x1");
+    specs.push_back("n=1,h=4,w=" + std::to_string(4 * mr + 3) + ",ci=6" + cos + ",k=3x3,p=1");
+    specs.push_back("n=1,h=5,w=" + std::to_string(5 * mr + 1) + ",ci=1" + cos + ",k=7x7,p=3");
+    specs.push_back("n=1,h=5,w=" + std::to_string(8 * mr + 5) + ",ci=3" + cos + ",k=3x3,s=2,p=1");
+    // Three tiles per output row, unpadded: the third and the next row's
+    // first are both evenly spaced but not adjacent in memory.
+    specs.push_back("n=1,h=5,w=" + std::to_string(3 * mr + 2) + ",ci=2" + cos + ",k=3x3");
+    specs.push_back("n=1,h=4,w=" + std::to_string(6 * mr) + ",ci=3" + cos + ",k=1x1,s=2");
+  }
+  TestShapes(target(), specs, false);
+}
+
 // N = Cout/G around NR (32, 16, 8, 4) and around NC (cache-derived).
 TEST_P(ConvTest, RemaindersN) {
   std::vector<int64_t> ns = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65,

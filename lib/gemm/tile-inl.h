@@ -60,7 +60,18 @@ constexpr size_t kTileKU = 8;
 #else
 constexpr size_t kTileKU = 4;
 #endif
-static_assert(kTileRows >= 1 && kTileRows <= 16, "tile macros cover 16 rows");
+// Twice kTileRows rows of one vector fit the registers too (AVX3: 28
+// accumulators + B + broadcast = 30 of 32 zmm): IgemmBlock pairs adjacent
+// evenly spaced tiles into one such tile when C is at most one vector wide
+// (tile.h). AVX2's 12 x 1v tile (14 of 16 ymm) measured no faster than two
+// of 6 rows (CosmicTagger's 7x7 layer 8.54 ms against 8.59, MobileNetV2's
+// 32 -> 16 projection 0.099 against 0.100), so only AVX3 pairs.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr bool kTilePairs = true;
+#else
+constexpr bool kTilePairs = false;
+#endif
+static_assert(kTileRows >= 1 && 2 * kTileRows <= 28, "tile macros cover 28 rows");
 static_assert(kTileVecs >= 1 && kTileVecs <= 4, "tile macros cover 4 vectors");
 
 // Lower-case target name for kernel ids ("avx3", "scalar").
@@ -164,13 +175,16 @@ HWY_INLINE hn::Vec<D> ClampV(D d, hn::Vec<D> v, hn::Vec<D> lo, hn::Vec<D> hi) {
 }
 
 // The accumulator macros, shared with the indirect tile (igemm-inl.h): named
-// variables c<row>_<vec> for up to 16 rows x 4 vectors, initialized from C,
+// variables c<row>_<vec> for up to 28 rows x 4 vectors (more than 16
+// only in the paired one-vector tile), initialized from C,
 // bias or zero, and stored with masked tails. Defined once, not per target.
 #ifndef CONVKIT_TILE_FOR_ROWS
 // clang-format off
 #define CONVKIT_TILE_FOR_ROWS(X) \
   X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) \
-  X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+  X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) \
+  X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) \
+  X(24) X(25) X(26) X(27)
 // clang-format on
 
 // Declares the four accumulators of row r (unused ones are dead code).

@@ -80,7 +80,9 @@
 //   AVX3 (32 zmm, 16 lanes): 14x2v = 28 accumulators + 2 B vectors + 1 A
 //       broadcast = 31 registers; NR = 32. Per k step 16 loads feed 28 FMAs,
 //       within two loads per FMA pair, and 28 independent chains cover the
-//       4-cycle FMA latency on two FMA pipes.
+//       4-cycle FMA latency on two FMA pipes. C one vector wide: two
+//       adjacent tiles of evenly spaced rows run as one of 28 x 1v (28 + 1
+//       + 1 registers; IgemmBlock), so one B load feeds 28 FMAs, not 14.
 //   AVX2 (16 ymm, 8 lanes): 6x2v = 12 + 2 + 1 = 15 registers; NR = 16.
 //       Larger tiles spill (measured: 55-75 GFLOP/s against ~99-116).
 //   SSE4, SSSE3 (16 xmm, 4 lanes, no FMA): 6x2v = 12 + 2 + 1, plus one
