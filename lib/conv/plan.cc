@@ -270,6 +270,13 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
     b.mr = geo.ow;
     b.mc = std::max(b.mr, b.mc / b.mr * b.mr);
   }
+  // Input floats a paired tile's 2 MR rows read per K block: per kernel row,
+  // the rows' spread (sw * xs apart) plus one row's kernel-row span, or
+  // without overlap 2 MR x KC.
+  const int64_t f = static_cast<int64_t>(sizeof(float));
+  const int64_t span = (2 * t.mr - 1) * geo.sw * geo.xs + (geo.kw - 1) * geo.dw * geo.xs + geo.cg;
+  const int64_t floats = std::min(geo.kh * span, 2 * t.mr * b.kc);
+  b.pair_tiles = b.mr == 0 && geo.ng <= t.lanes && floats * f <= GetCacheSizes().l1d / 4 * 3;
   return b;
 }
 

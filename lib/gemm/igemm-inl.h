@@ -214,10 +214,11 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
 // one's C rows of the same panel into the cache for writing (outputs much
 // larger than the cache: Blocking::prefetch_c).
 //
-// C one vector wide or less (one panel): two adjacent full tiles whose rows
-// are evenly spaced with the same step and the same runs, the second's
-// first row right after the first's last (one output row, or a 1x1 layer),
-// run as one tile of 2 MR rows (kTilePairs). Each B vector then feeds 2 MR
+// With pair_tiles (Blocking::pair_tiles) and C one vector wide or less (one
+// panel): two adjacent full tiles whose rows are evenly spaced with the
+// same step and the same runs, the second's first row right after the
+// first's last (one output row, or a 1x1 layer), run as one tile of 2 MR
+// rows (kTilePairs). Each B vector then feeds 2 MR
 // FMAs instead of MR, and the per-run loop costs half as much per FMA:
 // CosmicTagger's 7x7 layer with one input channel (runs of 7 k) took
 // 6.01 ms against 6.73, MobileNetV2's 32 -> 16 projection 0.064 against
@@ -237,13 +238,13 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
                                     int64_t m_last, const float* HWY_RESTRICT b,
                                     int64_t b_panel, int64_t panels, int64_t n_last,
                                     float* HWY_RESTRICT c, int64_t ldc, const TileOps& ops,
-                                    bool prefetch_c) {
+                                    bool prefetch_c, bool pair_tiles) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
   // Tiles t and t + 1 both full, C one vector wide: try a paired tile.
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   const int64_t full = m_last == kMR ? count : count - 1;
-  const bool may_pair = kTilePairs && tr == kMR && panels == 1 && n_last <= lanes;
+  const bool may_pair = kTilePairs && pair_tiles && tr == kMR && panels == 1 && n_last <= lanes;
   for (int64_t t = 0; t < count; ++t) {
     const int64_t m = t + 1 == count ? m_last : tr;
     float* HWY_RESTRICT ct = c + t * tr * ldc;
