@@ -181,13 +181,15 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 // taps. Per output the FMAs run kh, then kw, ascending over the taps inside:
 // the same sequence as DepthwisePixel, so results do not depend on which
 // path an output takes. (Arrays of vectors: not for sizeless SVE/RVV
-// vectors, which take the generic path.)
-template <int kKW, int kSW, int kR, bool kClip>
+// vectors, which take the generic path.) With kTail, the vector holds the
+// `count` < Lanes channels of the channel tail (masked loads and stores;
+// weights and bias are padded to whole vectors).
+template <int kKW, int kSW, int kR, bool kClip, bool kTail = false>
 HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                                const float* HWY_RESTRICT wd, int64_t cpad,
                                const TileOps& ops, int64_t c,
-                               float* HWY_RESTRICT y) {
+                               float* HWY_RESTRICT y, size_t count = 0) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
@@ -196,7 +198,7 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
   const int64_t q_lo = kClip ? std::max<int64_t>(0, -iw0) : 0;
   const int64_t q_hi = kClip ? std::min<int64_t>(kCols, geo.w - iw0) : kCols;
   V acc[kR];
-  const size_t L = hn::Lanes(d);
+  const size_t L = kTail ? count : hn::Lanes(d);
   const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
   if (!ops.sum) {  // one bias vector for every pixel (the common case)
     const V init = b != nullptr ? hn::Load(d, b) : hn::Zero(d);
@@ -214,7 +216,7 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
 #pragma GCC unroll 64
     for (int q = 0; q < kCols; ++q) {
       if (kClip && (q < q_lo || q >= q_hi)) continue;
-      const V xq = hn::LoadU(d, xr + (iw0 + q) * C);
+      const V xq = kTail ? LoadTail(d, xr + (iw0 + q) * C, L) : hn::LoadU(d, xr + (iw0 + q) * C);
 #pragma GCC unroll 16
       for (int kw = 0; kw < kKW; ++kw) {
         const int t = q - kw;  // = j * kSW for the output j this tap feeds
@@ -228,7 +230,13 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
     const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);
     for (int j = 0; j < kR; ++j) acc[j] = ClampV(d, acc[j], lo, hi);
   }
-  for (int j = 0; j < kR; ++j) hn::StoreU(acc[j], d, y + j * geo.ys + c);
+  for (int j = 0; j < kR; ++j) {
+    if constexpr (kTail) {
+      StoreTail(d, acc[j], y + j * geo.ys + c, L);
+    } else {
+      hn::StoreU(acc[j], d, y + j * geo.ys + c);
+    }
+  }
 }
 
 // A whole output row, whole channel vectors [c0, c_full): blocks of 8
@@ -239,36 +247,50 @@ HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRIC
 // with a power-of-two channel count fall into a few L1 sets and evict each
 // other (measured, best of 3 sweeps on MobileNetV2's and SSD's stride-2
 // layers: 4 pixels 5-55% faster than 8).
+// Channels [c_full, c1), fewer than a vector (Xception's 728 channels end
+// in 8), go through the same blocks with masked loads and stores: one pixel
+// at a time they took 10% of Xception's 37x37 depthwise layer for 1% of its
+// channels.
 template <int kKW, int kSW>
 HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                    int64_t ih0, int64_t kh_lo, int64_t kh_hi,
                                    const float* HWY_RESTRICT wd, int64_t cpad,
                                    const TileOps& ops, int64_t c0, int64_t c_full,
-                                   float* HWY_RESTRICT yrow) {
+                                   int64_t c1, float* HWY_RESTRICT yrow) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  const size_t tail = static_cast<size_t>(c1 - c_full);
   int64_t ow = 0;
-  auto run = [&](auto block, auto clipped, int64_t pixels) {
+  auto run = [&](auto block, auto clipped, auto block_tail, auto clipped_tail,
+                 int64_t pixels) {
     const int64_t cols = (pixels - 1) * kSW + kKW;
     for (; ow + pixels <= geo.ow; ow += pixels) {
       const int64_t iw0 = ow * kSW - geo.pl;
       float* HWY_RESTRICT y = yrow + ow * geo.ys;
       if (iw0 < 0 || iw0 + cols > geo.w) {
         for (int64_t c = c0; c < c_full; c += L) {
-          clipped(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y);
+          clipped(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y, 0);
+        }
+        if (tail != 0) {
+          clipped_tail(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c_full, y, tail);
         }
       } else {
         for (int64_t c = c0; c < c_full; c += L) {
-          block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y);
+          block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y, 0);
+        }
+        if (tail != 0) {
+          block_tail(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c_full, y, tail);
         }
       }
     }
   };
-  if constexpr (kSW == 1) {
-    run(&DepthwiseBlock<kKW, kSW, 8, false>, &DepthwiseBlock<kKW, kSW, 8, true>, 8);
-  }
-  run(&DepthwiseBlock<kKW, kSW, 4, false>, &DepthwiseBlock<kKW, kSW, 4, true>, 4);
-  run(&DepthwiseBlock<kKW, kSW, 2, false>, &DepthwiseBlock<kKW, kSW, 2, true>, 2);
-  run(&DepthwiseBlock<kKW, kSW, 1, false>, &DepthwiseBlock<kKW, kSW, 1, true>, 1);
+#define CONVKIT_DW_RUN(R)                                                            \
+  run(&DepthwiseBlock<kKW, kSW, R, false>, &DepthwiseBlock<kKW, kSW, R, true>,       \
+      &DepthwiseBlock<kKW, kSW, R, false, true>, &DepthwiseBlock<kKW, kSW, R, true, true>, R)
+  if constexpr (kSW == 1) CONVKIT_DW_RUN(8);
+  CONVKIT_DW_RUN(4);
+  CONVKIT_DW_RUN(2);
+  CONVKIT_DW_RUN(1);
+#undef CONVKIT_DW_RUN
 }
 #endif  // !HWY_HAVE_SCALABLE
 
@@ -277,9 +299,10 @@ HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RES
 // null) and the post-ops.
 // With 3- and 5-wide kernels at stride 1 or 2 (no horizontal dilation),
 // whole rows go several pixels at a time (DepthwiseRowBlocks, the borders
-// included: a 7-wide row is 2 of its 7 pixels there); otherwise pixels whose
-// taps are all inside the input horizontally go four at a time and the
-// borders one at a time. The channel tail goes one pixel at a time.
+// included: a 7-wide row is 2 of its 7 pixels there; the channel tail in
+// masked blocks); otherwise pixels whose taps are all inside the input
+// horizontally go four at a time and the borders one at a time, and the
+// channel tail one pixel at a time.
 inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const float* HWY_RESTRICT x,
                                 const float* HWY_RESTRICT wd, int64_t cpad,
@@ -298,7 +321,8 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                   ? 0
                   : std::min(geo.ow, (geo.w - 1 - span + geo.pl) / geo.sw + 1));
   using RowFn = void (*)(const ConvGeometry&, const float*, int64_t, int64_t, int64_t,
-                         const float*, int64_t, const TileOps&, int64_t, int64_t, float*);
+                         const float*, int64_t, const TileOps&, int64_t, int64_t, int64_t,
+                         float*);
   RowFn row_blocks = nullptr;
 #if !HWY_HAVE_SCALABLE
   if (geo.dw == 1) {
@@ -317,13 +341,7 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
     const int64_t ih0 = oh * geo.sh - geo.pt;
     float* yrow = y + r * geo.ow * geo.ys;
     if (row_blocks != nullptr) {
-      if (c_full > c0) row_blocks(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_full, yrow);
-      if (c_full < c1) {
-        for (int64_t ow = 0; ow < geo.ow; ++ow) {
-          DepthwisePixelChannels(geo, x_img, ih0, kh_lo, kh_hi, ow, wd, cpad, ops, c_full, c1,
-                                 yrow + ow * geo.ys);
-        }
-      }
+      row_blocks(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_full, c1, yrow);
       continue;
     }
     for (int64_t ow = 0; ow < ow_in0; ++ow) {
