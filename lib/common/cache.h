@@ -22,12 +22,21 @@ struct CacheSizes {
 // machines.
 CacheSizes GetCacheSizes();
 
+// The hints below are always inlined: GCC's interprocedural analysis finds
+// a call to them free of side effects and deletes it, hints and all (the
+// prefetch of the direct GEMM's input rows vanished that way).
+#if defined(__GNUC__) || defined(__clang__)
+#define CONVKIT_PREFETCH_INLINE inline __attribute__((always_inline))
+#else
+#define CONVKIT_PREFETCH_INLINE inline
+#endif
+
 // Asks for rows [0, rows) x columns [0, cols) of a row-major float matrix
 // (rows ld floats apart) to be brought into the cache for writing: one hint
 // per 64 bytes, plus each row's last float (rows need not start on a line).
 // A hint never faults and changes no value; without GCC/clang builtins it
 // does nothing.
-inline void PrefetchForWrite(const float* p, int64_t rows, int64_t cols, int64_t ld) {
+CONVKIT_PREFETCH_INLINE void PrefetchForWrite(const float* p, int64_t rows, int64_t cols, int64_t ld) {
 #if defined(__GNUC__) || defined(__clang__)
   constexpr int64_t kStep = 64 / static_cast<int64_t>(sizeof(float));
   for (int64_t i = 0; i < rows; ++i) {
@@ -40,6 +49,19 @@ inline void PrefetchForWrite(const float* p, int64_t rows, int64_t cols, int64_t
   (void)rows;
   (void)cols;
   (void)ld;
+#endif
+}
+
+// Asks for floats [p, p + count) to be brought into L1 for reading: one
+// hint per 64 bytes, plus the last float. Never faults; changes no value.
+CONVKIT_PREFETCH_INLINE void PrefetchForRead(const float* p, int64_t count) {
+#if defined(__GNUC__) || defined(__clang__)
+  constexpr int64_t kStep = 64 / static_cast<int64_t>(sizeof(float));
+  for (int64_t j = 0; j < count; j += kStep) __builtin_prefetch(p + j, 0, 3);
+  __builtin_prefetch(p + count - 1, 0, 3);
+#else
+  (void)p;
+  (void)count;
 #endif
 }
 

@@ -483,7 +483,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
                          wt_all + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
                          nc - (panels - 1) * nr,
                          job.dx + ((n * g.h + ih) * g.w + pw) * g.xs + grp * g.cg + jc,
-                         g.sw * g.xs, ops, /*prefetch_c=*/false, /*pair_tiles=*/false);
+                         g.sw * g.xs, ops, BlockHints());
             }
           }
         }
@@ -567,7 +567,7 @@ Status RunData(const PackedBackwardData& p, const float* dy, float* dx, int thre
             IgemmBlock(tiles, count, kMR, mc - (count - 1) * kMR,
                        wt_all + ((grp * w_panels + jc / nr) * K + pc) * nr, K * nr, panels,
                        nc - (panels - 1) * nr, job.dx + ic * g.xs + grp * g.cg + jc, g.xs,
-                       ops, /*prefetch_c=*/false, /*pair_tiles=*/false);
+                       ops, BlockHints());
           }
         }
       }

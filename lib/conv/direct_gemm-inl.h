@@ -261,7 +261,7 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
                    y + ic * geo.ys + task.g * geo.ng + jc, geo.ys,
                    BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr,
                             pc, kc),
-                   blk.prefetch_c, blk.pair_tiles);
+                   blk.hints);
       }
     }
   }

@@ -265,7 +265,8 @@ Blocking PackedBlockingForK(int64_t depth, const TileShape& t) {
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   Blocking b = DirectBlockingForK(geo.k, t);
   const int64_t out_bytes = geo.m * geo.cout * static_cast<int64_t>(sizeof(float));
-  b.prefetch_c = out_bytes >= 4 * GetCacheSizes().l2;
+  const CacheSizes caches = GetCacheSizes();
+  b.hints.prefetch_c = out_bytes >= 4 * caches.l2;
   if (geo.ow < t.mr && 2 * geo.ow >= t.mr && (geo.pt > 0 || geo.pb > 0)) {
     b.mr = geo.ow;
     b.mc = std::max(b.mr, b.mc / b.mr * b.mr);
@@ -276,7 +277,13 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   const int64_t f = static_cast<int64_t>(sizeof(float));
   const int64_t span = (2 * t.mr - 1) * geo.sw * geo.xs + (geo.kw - 1) * geo.dw * geo.xs + geo.cg;
   const int64_t floats = std::min(geo.kh * span, 2 * t.mr * b.kc);
-  b.pair_tiles = b.mr == 0 && geo.ng <= t.lanes && floats * f <= GetCacheSizes().l1d / 4 * 3;
+  b.hints.pair_tiles = b.mr == 0 && geo.ng <= t.lanes && floats * f <= caches.l1d / 4 * 3;
+  // 1x1: this tile's and the next one's A rows plus the B block's columns
+  // of one K block (BlockHints::prefetch_a).
+  const int64_t in_bytes = geo.n * geo.h * geo.w * geo.xs * f;
+  const int64_t l1_floats = 2 * t.mr * b.kc + b.kc * std::min(b.nc, RoundUp(geo.ng, t.nr));
+  b.hints.prefetch_a = geo.taps == 1 && in_bytes >= 4 * caches.l2 &&
+                       l1_floats * f <= caches.l1d / 4 * 3;
   return b;
 }
 

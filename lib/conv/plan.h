@@ -45,16 +45,8 @@ struct Blocking {
   // get one tile each, so that a tile along the top or bottom row leaves out
   // the taps in the padding (BuildIndirection).
   int64_t mr = 0;
-  // Direct GEMM: hint the next tile's C rows into the cache for writing
-  // (IgemmBlock) when the output is at least 4x L2, so lines come from L3
-  // or memory (first layers with 12.8 MB out and 27 products per output
-  // ran 30% faster); smaller outputs measured 3-7% slower with the hint.
-  bool prefetch_c = false;
-  // Direct GEMM, C one vector wide: may run two adjacent tiles of evenly
-  // spaced rows as one of 2 MR rows (IgemmBlock, on targets with the
-  // registers), where those rows' inputs in one K block fit in 3/4 of L1
-  // (1x1 layers with 512 input channels, 57 KB, ran 20% slower paired).
-  bool pair_tiles = false;
+  // Direct GEMM: prefetches and paired tiles (lib/gemm/tile.h).
+  BlockHints hints;
 };
 
 struct AlgorithmRow {

@@ -210,11 +210,11 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
 // n_last columns) at b + p * b_panel floats, C columns p * NR; ops.bias (if any) is panel 0's,
 // panel p's NR floats further. For K blocks whose whole B block sits
 // in L1/L2: each tile's rows of C are written whole and in order, and its A
-// stays in L1 across the panels. With prefetch_c, each tile hints the next
-// one's C rows of the same panel into the cache for writing (outputs much
-// larger than the cache: Blocking::prefetch_c).
+// stays in L1 across the panels. With hints.prefetch_c, each tile hints the
+// next one's C rows of the same panel into the cache for writing, with
+// hints.prefetch_a its input rows (BlockHints).
 //
-// With pair_tiles (Blocking::pair_tiles) and C one vector wide or less (one
+// With hints.pair_tiles (BlockHints) and C one vector wide or less (one
 // panel): two adjacent full tiles whose rows are evenly spaced with the
 // same step and the same runs, the second's first row right after the
 // first's last (one output row, or a 1x1 layer), run as one tile of 2 MR
@@ -234,22 +234,40 @@ HWY_INLINE bool PairedTiles(const IgemmA& a0, const IgemmA& a1) {
          a1.rows[0] == a0.rows[0] + kMR * a0.row_step;
 }
 
+// Hints the input rows of a tile whose K block is one run (1x1 layers) into
+// L1 (BlockHints::prefetch_a); other tiles are left alone.
+HWY_INLINE void PrefetchTileA(const IgemmA& a, int64_t rows) {
+  if (a.row_stride != 0 || a.runs != 1) return;
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* row = a.row_step != 0 ? a.rows[0] + i * a.row_step : a.rows[i];
+    PrefetchForRead(row + a.off[0], a.len[0]);
+  }
+}
+
 HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count, int64_t tr,
                                     int64_t m_last, const float* HWY_RESTRICT b,
                                     int64_t b_panel, int64_t panels, int64_t n_last,
                                     float* HWY_RESTRICT c, int64_t ldc, const TileOps& ops,
-                                    bool prefetch_c, bool pair_tiles) {
+                                    const BlockHints& hints) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
   // Tiles t and t + 1 both full, C one vector wide: try a paired tile.
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   const int64_t full = m_last == kMR ? count : count - 1;
-  const bool may_pair = kTilePairs && pair_tiles && tr == kMR && panels == 1 && n_last <= lanes;
+  const bool may_pair =
+      kTilePairs && hints.pair_tiles && tr == kMR && panels == 1 && n_last <= lanes;
+  const bool prefetch_c = hints.prefetch_c;
+  // Tile j's input rows, where its K block is one run (1x1 layers).
+  const bool prefetch_a = hints.prefetch_a;
+#define CONVKIT_IGEMM_PREFETCH_A(j)                                    \
+  if (prefetch_a && (j) < count) PrefetchTileA(a[j], (j) + 1 == count ? m_last : tr)
   for (int64_t t = 0; t < count; ++t) {
     const int64_t m = t + 1 == count ? m_last : tr;
     float* HWY_RESTRICT ct = c + t * tr * ldc;
     if constexpr (kTilePairs) {
       if (may_pair && t + 1 < full && PairedTiles(a[t], a[t + 1])) {
+        CONVKIT_IGEMM_PREFETCH_A(t + 2);
+        CONVKIT_IGEMM_PREFETCH_A(t + 3);
         if (prefetch_c && t + 2 < count) {
           const int64_t rows_left = (count - t - 3) * tr + m_last;
           PrefetchForWrite(ct + 2 * tr * ldc, std::min(2 * tr, rows_left), n_last, ldc);
@@ -259,6 +277,7 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
         continue;
       }
     }
+    CONVKIT_IGEMM_PREFETCH_A(t + 1);
     for (int64_t p = 0; p < panels; ++p) {
       const int64_t n = p + 1 == panels ? n_last : nr;
       const float* HWY_RESTRICT bp = b + p * b_panel;
@@ -274,6 +293,7 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
       }
     }
   }
+#undef CONVKIT_IGEMM_PREFETCH_A
 }
 
 }  // namespace HWY_NAMESPACE
