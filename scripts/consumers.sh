@@ -11,6 +11,8 @@
 #     -O3 and the consumer's at -O0, no test, perf or fuzz target of
 #     convkit is built, none of convkit's flags reach the consumer's files,
 #     and -Dconvkit:install=false installs nothing of convkit.
+#   subproject_dir_debugoptimized: the plain directory built and run with
+#     --buildtype=debugoptimized (convkit at -O2).
 #   For each build directory given (default: build; CI adds the static
 #   variant, scripts/variants.sh), after `meson install --destdir`:
 #   install_<b>: headers, the library (SONAME libconvkit.so.0 when shared),
@@ -134,6 +136,22 @@ subproject subproject_dir_debug dir no yes
 subproject subproject_wrap_fallback_hwy wrap yes yes
 subproject subproject_dir_fallback_hwy dir yes no
 subproject subproject_wrap wrap no no
+
+# A consumer built with --buildtype=debugoptimized keeps -O2 for convkit
+# (lib/meson.build raises only lower levels to -O3): g++ 12 at -O2 once
+# refused to compile kernels that are always inlined but were called
+# through function pointers.
+(
+  set -e
+  src=$work/subproject_dir_debugoptimized
+  new_consumer "$src" dir
+  cd "$src"
+  meson setup b1 --buildtype=debugoptimized --force-fallback-for=convkit \
+    -Dconvkit:install=false > b1.log || { tail -n 30 b1.log; exit 1; }
+  meson compile -C b1 > compile.log || { tail -n 30 compile.log; exit 1; }
+  b1/app
+)
+result subproject_dir_debugoptimized $?
 
 for b in "${installs[@]}"; do
   label=$(basename "$b" | tr -c 'a-zA-Z0-9\n' '_')

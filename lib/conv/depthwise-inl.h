@@ -183,9 +183,12 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 // path an output takes. (Arrays of vectors: not for sizeless SVE/RVV
 // vectors, which take the generic path.) With kTail, the vector holds the
 // `count` < Lanes channels of the channel tail (masked loads and stores;
-// weights and bias are padded to whole vectors).
+// weights and bias are padded to whole vectors). Plain inline, not
+// HWY_INLINE: DepthwiseRowBlocks calls it through pointers, which g++ -O3
+// inlines once it has propagated them but -O2 does not, and an
+// always-inline function called through a pointer does not compile.
 template <int kKW, int kSW, int kR, bool kClip, bool kTail = false>
-HWY_INLINE void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
+inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                                const float* HWY_RESTRICT wd, int64_t cpad,
                                const TileOps& ops, int64_t c,
