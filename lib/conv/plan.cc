@@ -271,19 +271,30 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
     b.mr = geo.ow;
     b.mc = std::max(b.mr, b.mc / b.mr * b.mr);
   }
-  // Input floats a paired tile's 2 MR rows read per K block: per kernel row,
+  // Estimates, in double: valid descriptors with extreme strides and pixel
+  // strides overflow int64 here (errors_test), and only the comparisons
+  // with the cache sizes matter.
+  // Input bytes a paired tile's 2 MR rows read per K block: per kernel row,
   // the rows' spread (sw * xs apart) plus one row's kernel-row span, or
   // without overlap 2 MR x KC.
-  const int64_t f = static_cast<int64_t>(sizeof(float));
-  const int64_t span = (2 * t.mr - 1) * geo.sw * geo.xs + (geo.kw - 1) * geo.dw * geo.xs + geo.cg;
-  const int64_t floats = std::min(geo.kh * span, 2 * t.mr * b.kc);
-  b.hints.pair_tiles = b.mr == 0 && geo.ng <= t.lanes && floats * f <= caches.l1d / 4 * 3;
+  const double f = static_cast<double>(sizeof(float));
+  const double l1_budget = 0.75 * static_cast<double>(caches.l1d);
+  const double span = (2.0 * static_cast<double>(t.mr) - 1.0) * static_cast<double>(geo.sw) *
+                          static_cast<double>(geo.xs) +
+                      static_cast<double>(geo.kw - 1) * static_cast<double>(geo.dw) *
+                          static_cast<double>(geo.xs) +
+                      static_cast<double>(geo.cg);
+  const double pair_rows = 2.0 * static_cast<double>(t.mr) * static_cast<double>(b.kc);
+  const double pair_floats = std::min(static_cast<double>(geo.kh) * span, pair_rows);
+  b.hints.pair_tiles = b.mr == 0 && geo.ng <= t.lanes && pair_floats * f <= l1_budget;
   // 1x1: this tile's and the next one's A rows plus the B block's columns
   // of one K block (BlockHints::prefetch_a).
-  const int64_t in_bytes = geo.n * geo.h * geo.w * geo.xs * f;
-  const int64_t l1_floats = 2 * t.mr * b.kc + b.kc * std::min(b.nc, RoundUp(geo.ng, t.nr));
-  b.hints.prefetch_a = geo.taps == 1 && in_bytes >= 4 * caches.l2 &&
-                       l1_floats * f <= caches.l1d / 4 * 3;
+  const double in_bytes = static_cast<double>(geo.n) * static_cast<double>(geo.h) *
+                          static_cast<double>(geo.w) * static_cast<double>(geo.xs) * f;
+  const double b_cols = static_cast<double>(std::min(b.nc, RoundUp(std::min(geo.ng, b.nc), t.nr)));
+  const double a_b_floats = pair_rows + static_cast<double>(b.kc) * b_cols;
+  b.hints.prefetch_a = geo.taps == 1 && in_bytes >= 4.0 * static_cast<double>(caches.l2) &&
+                       a_b_floats * f <= l1_budget;
   return b;
 }
 
