@@ -102,7 +102,7 @@ void TestIm2col() {
 void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int64_t g,
                       int64_t m0, int64_t mc, int64_t k0, int64_t kc, bool skip_padding,
                       int64_t tr, const std::string& what_in, int64_t* skipped_total,
-                      int64_t* skipped_rows, int64_t* strided_tiles) {
+                      int64_t* skipped_rows, int64_t* strided_tiles, int64_t* window_reads) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const std::string what = what_in + (skip_padding ? " (padding skipped)" : "") +
                            " tiles of " + std::to_string(tr) + " rows";
@@ -128,7 +128,12 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
   };
   int64_t skipped = 0;
   for (int64_t t = 0; t < tiles; ++t) {
-    const IgemmA a = LayoutOf(ws.data(), geo, kMR, tiles * kMR, kc).tiles[t];
+    const DirectLayout layout = LayoutOf(ws.data(), geo, kMR, tiles * kMR, kc);
+    const IgemmA a = layout.tiles[t];
+    // This tile's border windows (BorderWindow), where it reads a copy.
+    const int64_t per_tile = BorderWindowOf(geo, kMR).per_tile;
+    const float* win_lo = layout.windows + t * per_tile;
+    const float* win_hi = win_lo + per_tile;
     ASSERT_GE(a.runs, skip_padding ? 0 : 1) << what;
     ASSERT_LE(a.runs, max_runs) << what;
     ASSERT_TRUE(skip_padding || a.b_off == nullptr) << what;
@@ -175,9 +180,12 @@ void CheckIndirection(const ConvGeometry& geo, const std::vector<float>& x, int6
           continue;
         }
         const float* ap = a.rows[r * a.row_stride + i] + a.off[r * a.off_stride];
-        if (ap != kZeroRow) {
-          ASSERT_TRUE(ap >= lo && ap + run <= hi) << what << ": pointer outside the input";
+        const bool in_window = ap >= win_lo && ap + run <= win_hi;
+        if (ap != kZeroRow && !in_window) {
+          ASSERT_TRUE(ap >= lo && ap + run <= hi)
+              << what << ": pointer outside the input and the tile's windows";
         }
+        *window_reads += in_window ? 1 : 0;
         for (int64_t q = 0; q < run; ++q) {
           const float want = ref::Im2colAt(geo, x.data(), g, m0 + row, k0 + p + q);
           ASSERT_EQ(want, ap[q]) << what << " m0=" << m0 << " k0=" << k0 << " kc=" << kc
@@ -197,6 +205,7 @@ void TestIndirection() {
   int64_t skipped = 0;       // columns left out, over every padded spec
   int64_t skipped_rows = 0;  // runs that may leave out their first or last row
   int64_t strided = 0;       // tiles with evenly spaced rows
+  int64_t windows = 0;       // rows of runs read from a border window
   for (const char* spec : {
            "n=2,h=5,w=6,ci=3,co=4,k=3x3",
            "n=2,h=5,w=6,ci=3,co=4,k=3x3,p=1",
@@ -220,14 +229,14 @@ void TestIndirection() {
         // Tiles of MR rows, and of fewer (one narrow output row each).
         for (int64_t tr : {mr, std::max<int64_t>(1, mr - 3)}) {
           CheckIndirection(geo, x, g, 0, geo.m, 0, geo.k, skip, tr, spec, &skipped,
-                           &skipped_rows, &strided);
+                           &skipped_rows, &strided, &windows);
           for (int64_t m0 : {int64_t{1}, mr + 1, geo.m / 2}) {
             for (int64_t k0 : {int64_t{1}, geo.cg, geo.k / 2}) {
               if (m0 >= geo.m || k0 >= geo.k) continue;
               const int64_t mc = std::min(geo.m - m0, 2 * mr + 3);
               for (int64_t kc : {int64_t{1}, std::min(geo.k - k0, geo.cg + 2), geo.k - k0}) {
                 CheckIndirection(geo, x, g, m0, mc, k0, kc, skip, tr, spec, &skipped,
-                                 &skipped_rows, &strided);
+                                 &skipped_rows, &strided, &windows);
               }
             }
           }
@@ -238,6 +247,7 @@ void TestIndirection() {
   EXPECT_GT(skipped, 0) << "no run was ever left out: the skipping path went untested";
   EXPECT_GT(skipped_rows, 0) << "no run ever skipped a border row";
   EXPECT_GT(strided, 0) << "no tile had evenly spaced rows";
+  EXPECT_GT(windows, 0) << "no tile read a border window";
 }
 
 // Weight packers at this target's NR: every panel entry against the formula

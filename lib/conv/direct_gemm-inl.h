@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "hwy/highway.h"
 #include "lib/common/geometry.h"
@@ -28,14 +29,18 @@ namespace convkit {
 namespace HWY_NAMESPACE {
 
 // Runs of one K block [k0, k0 + kc) for rows whose taps all lie inside the
-// input: (offset from the row's tap (0, 0) element, length) each. With one
+// input: (offset from the row's tap (0, 0) element, length) each, and the
+// offset in a border window (BorderWindow) where tiles have them. With one
 // group, no horizontal dilation and dense pixels a run is a whole kernel row
 // (its taps are adjacent in NHWC); else one tap. Runs are capped at kMaxRun.
 HWY_INLINE void BuildInteriorRuns(const ConvGeometry& geo, int64_t k0, int64_t kc,
                                   int64_t* HWY_RESTRICT header) {
+  constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t max_runs = MaxRuns(geo, kc);
   int64_t* HWY_RESTRICT off = header + 1;
   int64_t* HWY_RESTRICT len = header + 1 + max_runs;
+  int64_t* HWY_RESTRICT window_off = header + 2 + 2 * max_runs;
+  const int64_t pitch = BorderWindowOf(geo, kMR).pitch;
   const bool merge_kw = geo.groups == 1 && geo.dw == 1 && geo.xs == geo.cin;
   int64_t runs = 0, p = 0, t = k0 / geo.cg, c = k0 % geo.cg;
   while (p < kc) {
@@ -43,6 +48,7 @@ HWY_INLINE void BuildInteriorRuns(const ConvGeometry& geo, int64_t k0, int64_t k
     const int64_t span = merge_kw ? (geo.kw - kw) * geo.cg - c : geo.cg - c;
     const int64_t l = std::min(std::min(span, kc - p), kMaxRun);
     off[runs] = (kh * geo.dh * geo.w + kw * geo.dw) * geo.xs + c;
+    window_off[runs] = (kh * geo.dh * pitch + kw * geo.dw) * geo.xs + c;
     len[runs] = l;
     ++runs;
     AdvanceColumns(geo, l, &p, &t, &c);
@@ -65,6 +71,33 @@ HWY_INLINE void SetInteriorA(const float* const* rows, const int64_t* header,
   a->b_off = nullptr;
   a->skip = nullptr;
   a->row_step = row_step;
+}
+
+// Fills one border window (BorderWindow) for an output row whose first
+// row (of the tile) has its tap (0, 0) at input (ih0, iw0) of image `img`:
+// window row kh * dh, pixel j holds input (ih0 + kh * dh, iw0 + j), zero
+// outside the input. Rows between dilated kernel rows are never read and
+// stay unwritten.
+HWY_INLINE void FillBorderWindow(const ConvGeometry& geo, const BorderWindow& win,
+                                 const float* HWY_RESTRICT img, int64_t ih0, int64_t iw0,
+                                 float* HWY_RESTRICT w) {
+  const int64_t xs = geo.xs, pitch = win.pitch;
+  // Window pixels [j0, j1) lie inside the input.
+  const int64_t j0 = std::min(pitch, std::max<int64_t>(0, -iw0));
+  const int64_t j1 = std::max(j0, std::min(pitch, geo.w - iw0));
+  const size_t f = sizeof(float);
+  for (int64_t kh = 0; kh < geo.kh; ++kh) {
+    const int64_t ih = ih0 + kh * geo.dh;
+    float* HWY_RESTRICT dst = w + kh * geo.dh * pitch * xs;
+    if (static_cast<uint64_t>(ih) >= static_cast<uint64_t>(geo.h) || j1 == j0) {
+      std::memset(dst, 0, static_cast<size_t>(pitch * xs) * f);
+      continue;
+    }
+    std::memset(dst, 0, static_cast<size_t>(j0 * xs) * f);
+    std::memcpy(dst + j0 * xs, img + (ih * geo.w + iw0 + j0) * xs,
+                static_cast<size_t>((j1 - j0) * xs) * f);
+    std::memset(dst + j1 * xs, 0, static_cast<size_t>((pitch - j1) * xs) * f);
+  }
 }
 
 // Shortest run whose border rows a tile leaves out (IgemmA::skip): a row
@@ -91,7 +124,9 @@ constexpr int64_t kMinSkipRun = 32;
 // most a zero's sign; a non-finite weight must still turn them into NaN,
 // nonfinite_test.cc). A tile along the top or bottom output row of a 3x3
 // layer skips a third of its work, one at the left or right edge a ninth
-// of its first or last row's.
+// of its first or last row's. Layers with border windows (BorderWindow,
+// few input channels) give every such tile windows instead: one pointer
+// set into them, the padding's zeros multiplied.
 HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTRICT x,
                                  int64_t g, int64_t m0, int64_t mc, int64_t k0,
                                  int64_t kc, bool skip_padding, int64_t tr, void* ws) {
@@ -104,6 +139,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   const int64_t H = geo.h, W = geo.w, xs = geo.xs, OW = geo.ow, OH = geo.oh;
   const int64_t sh = geo.sh, sw = geo.sw, pt = geo.pt, pl = geo.pl;
   const int64_t image = H * W * xs;
+  const BorderWindow window = BorderWindowOf(geo, kMR);
   // Interior: taps all inside, for output rows [oh_in0, oh_in1) and columns
   // [ow_in0, ow_in1).
   const int64_t span_h = (geo.kh - 1) * geo.dh, span_w = (geo.kw - 1) * geo.dw;
@@ -178,6 +214,26 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
         tile_ptr[i] = i < rows ? row_base[i] + (ih0[i] * W + iw0[i]) * xs : kZeroRow;
       }
       SetInteriorA(tile_ptr, header, max_runs, 0, &a);
+      continue;
+    }
+    if (window.per_tile > 0) {
+      // Border windows: one per output row among the tile's rows (rows of
+      // one output row share image and input row), then the block's runs
+      // at their window offsets.
+      float* HWY_RESTRICT w = layout.windows + tile * window.per_tile;
+      int64_t i = 0;
+      while (i < rows) {
+        int64_t j = i + 1;
+        while (j < rows && row_base[j] == row_base[i] && ih0[j] == ih0[i]) ++j;
+        FillBorderWindow(geo, window, row_base[i], ih0[i], iw0[i], w);
+        for (int64_t r = i; r < j; ++r) tile_ptr[r] = w + (r - i) * sw * xs;
+        w += window.size;
+        i = j;
+      }
+      for (int64_t r = rows; r < kMR; ++r) tile_ptr[r] = kZeroRow;
+      const bool one_row = row_base[0] == row_base[rows - 1] && ih0[0] == ih0[rows - 1];
+      SetInteriorA(tile_ptr, header, max_runs, one_row ? sw * xs : 0, &a);
+      a.off = header + 2 + 2 * max_runs;
       continue;
     }
     int64_t runs = 0;

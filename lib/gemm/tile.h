@@ -66,7 +66,8 @@
 //   output row, or of a 1x1 layer), which the tile then reads from rows[0].
 //   For i < m, A_r[i] points at len[r] readable floats: a run of input
 //   channels (one kernel tap, or a whole kernel row when its taps are
-//   adjacent in memory), or a zero row for taps in the padding. Same rules
+//   adjacent in memory), or a zero row for taps in the padding, or the
+//   same values in a zero-padded copy (direct_gemm.h's border windows). Same rules
 //   for m, n, B, bias and C as the packed tile, and the same operation
 //   sequence per element (k ascending), so both tiles give bit-identical
 //   results on the same K blocking (but for products with the padding's
