@@ -189,10 +189,9 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 // always-inline function called through a pointer does not compile.
 template <int kKW, int kSW, int kR, bool kClip, bool kTail = false>
 inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
-                               int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
-                               const float* HWY_RESTRICT wd, int64_t cpad,
-                               const TileOps& ops, int64_t c,
-                               float* HWY_RESTRICT y, size_t count = 0) {
+                           int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
+                           const float* HWY_RESTRICT wd, int64_t cpad, const TileOps& ops,
+                           int64_t c, float* HWY_RESTRICT y, size_t count = 0) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read

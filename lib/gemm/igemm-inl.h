@@ -218,13 +218,13 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
 // panel): two adjacent full tiles whose rows are evenly spaced with the
 // same step and the same runs, the second's first row right after the
 // first's last (one output row, or a 1x1 layer), run as one tile of 2 MR
-// rows (kTilePairs). Each B vector then feeds 2 MR
-// FMAs instead of MR, and the per-run loop costs half as much per FMA:
-// CosmicTagger's 7x7 layer with one input channel (runs of 7 k) took
-// 6.01 ms against 6.73, MobileNetV2's 32 -> 16 projection 0.064 against
-// 0.068, a 56x56 24 -> 16 1x1 layer 8% less. Same operations per element,
-// so results do not change. The paired tile is its own function: inlined
-// here, its 28 accumulators made the loop around unpaired tiles 13% slower.
+// rows (kTilePairs). Each B vector then feeds 2 MR FMAs instead of MR, and
+// the per-run loop costs half as much per FMA: CosmicTagger's 7x7 layer
+// with one input channel (runs of 7 k) took 6.01 ms against 6.73,
+// MobileNetV2's 32 -> 16 projection 0.064 against 0.068, a 56x56 24 -> 16
+// 1x1 layer 8% less. Same operations per element, so results do not
+// change. The paired tile is its own function: inlined here, its 28
+// accumulators made the loop around unpaired tiles 13% slower.
 // Narrow tiles (Blocking::mr) and backward data (row_step 0) never pair.
 HWY_INLINE bool PairedTiles(const IgemmA& a0, const IgemmA& a1) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);

@@ -71,7 +71,8 @@ constexpr bool kTilePairs = true;
 #else
 constexpr bool kTilePairs = false;
 #endif
-static_assert(kTileRows >= 1 && 2 * kTileRows <= 28, "tile macros cover 28 rows");
+static_assert(kTileRows >= 1 && (kTilePairs ? 2 : 1) * kTileRows <= 28,
+              "tile macros cover 28 rows");
 static_assert(kTileVecs >= 1 && kTileVecs <= 4, "tile macros cover 4 vectors");
 
 // Lower-case target name for kernel ids ("avx3", "scalar").
