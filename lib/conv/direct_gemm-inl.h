@@ -151,10 +151,9 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   // every tile interior.
   if (geo.taps == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && geo.pb == 0 && geo.pr == 0) {
     for (int64_t tile = 0; tile < tiles; ++tile) {
-      const int64_t rows = std::min(tr, mc - tile * tr);
       const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
       const float* row0 = x + (m0 + tile * tr) * xs + g * geo.cg;
-      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? row0 + i * xs : kZeroRow;
+      tile_ptr[0] = row0;  // rows[i] = rows[0] + i * xs (row_step)
       SetInteriorA(tile_ptr, header, max_runs, xs, &layout.tiles[tile]);
     }
     return;
@@ -181,7 +180,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
     // their first taps are sw * xs apart.
     if (row_in && ow >= ow_in0 && ow + rows <= ow_in1) {
       const float* tap0 = img + ((oh * sh - pt) * W + (ow * sw - pl)) * xs;
-      for (int64_t i = 0; i < kMR; ++i) tile_ptr[i] = i < rows ? tap0 + i * sw * xs : kZeroRow;
+      tile_ptr[0] = tap0;  // rows[i] = rows[0] + i * sw * xs (row_step)
       SetInteriorA(tile_ptr, header, max_runs, sw * xs, &a);
       ow += rows;
       if (ow == OW) {
@@ -230,7 +229,7 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
         w += window.size;
         i = j;
       }
-      for (int64_t r = rows; r < kMR; ++r) tile_ptr[r] = kZeroRow;
+      for (int64_t r = rows; r < kMR; ++r) tile_ptr[r] = kZeroRow;  // never read
       const bool one_row = row_base[0] == row_base[rows - 1] && ih0[0] == ih0[rows - 1];
       SetInteriorA(tile_ptr, header, max_runs, one_row ? sw * xs : 0, &a);
       a.off = header + 2 + 2 * max_runs;

@@ -63,16 +63,16 @@
 //   (row_stride = 0, off_stride = 1), as for interior tiles, whose runs are
 //   the same offsets from each row's first tap; such a tile may also give
 //   row_step, rows[i] = rows[0] + i * row_step for i < m (the pixels of one
-//   output row, or of a 1x1 layer), which the tile then reads from rows[0].
+//   output row, or of a 1x1 layer): then only rows[0] is read (or set).
 //   For i < m, A_r[i] points at len[r] readable floats: a run of input
 //   channels (one kernel tap, or a whole kernel row when its taps are
 //   adjacent in memory), or a zero row for taps in the padding, or the
-//   same values in a zero-padded copy (direct_gemm.h's border windows). Same rules
-//   for m, n, B, bias and C as the packed tile, and the same operation
-//   sequence per element (k ascending), so both tiles give bit-identical
-//   results on the same K blocking (but for products with the padding's
-//   zeros that the indirect tile may leave out, b_off and skip below: at
-//   most the sign of an exact zero).
+//   same values in a zero-padded copy (direct_gemm.h's border windows).
+//   Same rules for m, n, B, bias and C as the packed tile, and the same
+//   operation sequence per element (k ascending), so both tiles give
+//   bit-identical results on the same K blocking (but for products with
+//   the padding's zeros that the indirect tile may leave out, b_off and
+//   skip below: at most the sign of an exact zero).
 //
 // KU per target: 8 on AVX3/AVX2 (32-byte runs), 4 on SSE4/SSSE3/EMU128/Arm
 // (16-byte runs, one 128-bit move), 1 on SCALAR.
@@ -149,7 +149,8 @@ struct IgemmA {
   // of an exact zero.
   const int64_t* skip = nullptr;
   // Optional, with one pointer set (row_stride 0): nonzero when rows[i] is
-  // rows[0] + i * row_step for every row the tile reads.
+  // rows[0] + i * row_step for every row the tile reads; then only rows[0]
+  // is read, and the direct GEMM sets no other.
   int64_t row_step = 0;
 };
 constexpr int64_t kSkipNone = 0;
