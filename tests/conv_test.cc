@@ -161,6 +161,23 @@ TEST_P(ConvTest, PairedOneVectorTiles) {
   TestShapes(target(), specs, false);
 }
 
+// Output rows of an even width between MR and 2 MR with vertical padding:
+// the direct GEMM runs two tiles of half a row each (Blocking::mr, where the
+// halves keep 8 rows: AVX3's MR of 14). Widths 16 and 2 MR - 2, one and
+// several vectors of C, 3x3 and 5x5, stride 2, two images, post-ops.
+TEST_P(ConvTest, HalfRowTiles) {
+  const int64_t mr = PlanOf(target(), "n=1,h=1,w=64,ci=5,co=16,k=1x1", Algorithm::kDirectGemm).mr;
+  std::vector<std::string> specs;
+  for (int64_t ow : {int64_t{16}, 2 * mr - 2}) {
+    const std::string w = std::to_string(ow), w2 = std::to_string(2 * ow - 1);
+    specs.push_back("n=1,h=" + w + ",w=" + w + ",ci=40,co=12,k=3x3,p=1");
+    specs.push_back("n=2,h=5,w=" + w + ",ci=9,co=40,k=3x3,p=1,bias=1");
+    specs.push_back("n=1,h=6,w=" + w + ",ci=33,co=16,k=5x5,p=2,sum=1");
+    specs.push_back("n=1,h=7,w=" + w2 + ",ci=36,co=20,k=3x3,s=2,p=1,min=0");
+  }
+  TestShapes(target(), specs, false);
+}
+
 // N = Cout/G around NR (32, 16, 8, 4) and around NC (cache-derived).
 TEST_P(ConvTest, RemaindersN) {
   std::vector<int64_t> ns = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65,
