@@ -162,7 +162,11 @@ struct BlockHints {
   // Hint the next tile's C rows into the cache for writing: outputs of at
   // least 4x L2, whose lines come from L3 or memory (first layers with 12.8
   // MB out and 27 products per output ran 30% faster; smaller outputs ran
-  // 3-7% slower with the hint).
+  // 3-7% slower with the hint). Where the output stays in L3 between calls
+  // (one layer timed alone, 8-17 MB out, 32 MiB L3) the hint costs 2-8%;
+  // but once other work has passed through L3 (the layers before it, or
+  // convkit-perf's peers between repetitions) VGG's first layer took 1.22
+  // ms without it against 0.75 with, so it stays at 4x L2.
   bool prefetch_c = false;
   // 1x1 layers whose input is at least 4x L2 and whose two tiles' A and
   // B block fit in 3/4 of L1: hint the next tile's input rows into L1.
