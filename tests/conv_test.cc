@@ -178,6 +178,62 @@ TEST_P(ConvTest, HalfRowTiles) {
   TestShapes(target(), specs, false);
 }
 
+// The sliding window (1-4 input channels, horizontal stride and dilation
+// 1): for every kernel width, output rows around its tile's R pixels (per
+// target and width: 1, R - 1, R, R + 1, 2R + 3, so whole tiles, a last
+// narrower tile and rows of one), read in place and through the window
+// (padding left, right, both, none; rows past the input's end), kernel rows
+// in vertical padding, row strides and dilations, 1-4 channels, output
+// channels in part of a vector, one, and several with a tail, post-ops,
+// and 3 threads (channel blocks split when rows are few).
+TEST_P(ConvTest, SlidingWindow) {
+  std::vector<std::string> specs;
+  for (int kw = 1; kw <= 7; ++kw) {
+    const std::string k = std::to_string(kw);
+    const int64_t r =
+        PlanOf(target(), "n=1,h=1,w=64,ci=1,co=4,k=1x" + k, Algorithm::kSlidingWindow).mr;
+    ASSERT_GE(r, 1);
+    for (int64_t ow : {int64_t{1}, r - 1, r, r + 1, 2 * r + 3}) {
+      if (ow < 1) continue;
+      const std::string w_none = std::to_string(ow + kw - 1);  // no padding
+      const std::string w_pad = std::to_string(ow);            // kw - 1 of padding
+      const std::string left = std::to_string(kw / 2), right = std::to_string(kw - 1 - kw / 2);
+      specs.push_back("n=1,h=3,w=" + w_none + ",ci=1,co=16,k=3x" + k);
+      specs.push_back("n=2,h=4,w=" + w_pad + ",ci=1,co=8,k=5x" + k + ",p=2:1:" + left + ":" +
+                      right + ",bias=1");
+      specs.push_back("n=1,h=7,w=" + w_pad + ",ci=3,co=5,k=3x" + k + ",s=2x1,d=2x1,p=0:0:" +
+                      std::to_string(kw - 1) + ":0,sum=0.5");
+      specs.push_back("n=1,h=2,w=" + w_pad + ",ci=4,co=37,k=2x" + k + ",p=1:0:0:" +
+                      std::to_string(kw - 1) + ",bias=1,min=-0.25,max=0.5");
+      specs.push_back("n=3,h=1,w=" + w_none + ",ci=2,co=1,k=1x" + k + ",sum=1");
+    }
+  }
+  for (const std::string& spec : specs) {
+    const Conv2dDesc d = Spec(spec);
+    const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 41);
+    const std::unique_ptr<Reference> ref = MakeReference(*data);
+    EXPECT_TRUE(ConvTester().target(target()).algorithm(Algorithm::kSlidingWindow).Test(*data, *ref))
+        << spec;
+    EXPECT_TRUE(ConvTester()
+                    .target(target())
+                    .algorithm(Algorithm::kSlidingWindow)
+                    .threads(3)
+                    .Test(*data, *ref))
+        << spec;
+  }
+  // kAuto takes it where the output channels fit one vector, not beyond.
+  const int64_t lanes = PlanOf(target(), "n=1,h=8,w=64,ci=1,co=4,k=7x7,p=3",
+                               Algorithm::kSlidingWindow).nr;
+  EXPECT_EQ("sliding_window",
+            PlanOf(target(), "n=1,h=64,w=64,ci=2,co=" + std::to_string(lanes) + ",k=7x7,p=3",
+                   Algorithm::kAuto)
+                .algorithm);
+  EXPECT_EQ("direct_gemm",
+            PlanOf(target(), "n=1,h=64,w=64,ci=1,co=" + std::to_string(lanes + 1) + ",k=7x7,p=3",
+                   Algorithm::kAuto)
+                .algorithm);
+}
+
 // N = Cout/G around NR (32, 16, 8, 4) and around NC (cache-derived).
 TEST_P(ConvTest, RemaindersN) {
   std::vector<int64_t> ns = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65,
@@ -394,7 +450,7 @@ TEST_P(ConvTest, Layouts) {
   Options o;
   o.max_target = target();
   PlanInfo info;
-  ASSERT_TRUE(QueryPlan(Spec("n=1,h=8,w=8,ci=2,co=2,k=1x1"), o, &info).ok());
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=8,w=8,ci=8,co=2,k=1x1"), o, &info).ok());
   const int64_t nr = info.nr;
   const std::pair<const char*, const char*> autos[] = {
       {"n=2,h=32,w=32,ci=5,co=17,k=1x1,bias=1,layout=nchw,weights=oihw", "nchw_gemm"},

@@ -30,7 +30,8 @@ CONVKIT_INSTANTIATE_PER_TARGET(ThreadsTest);
 // One of each kernel family: direct GEMM with K in blocks, direct GEMM
 // with tiles of one output row (narrower than AVX3's MR; the split between
 // threads follows them) and of half a row (16 wide), depthwise, grouped
-// with post-ops, NCHW.
+// with post-ops, NCHW, the sliding window (kAuto's choice for one input
+// channel and a vector of outputs).
 const char* const kSpecs[] = {
     "n=2,h=15,w=13,ci=24,co=37,k=3x3,p=1,bias=1",
     "n=1,h=8,w=8,ci=20,co=12,k=3x3,p=1,bias=1",
@@ -38,6 +39,8 @@ const char* const kSpecs[] = {
     "n=2,h=20,w=20,ci=40,co=40,k=3x3,g=40,p=1,bias=1",
     "n=1,h=12,w=12,ci=16,co=24,k=3x3,g=4,s=2,p=1,min=0,max=0.5",
     "n=2,h=11,w=9,ci=8,co=20,k=3x3,p=1,layout=nchw,weights=oihw",
+    "n=1,h=8,w=70,ci=1,co=8,k=7x7,p=3,bias=1",
+    "n=1,h=2,w=30,ci=2,co=4,k=1x5,p=0:0:2:2,bias=1",
 };
 
 std::vector<float> ForwardWith(const Conv2d& op, const ConvData& data, int threads) {

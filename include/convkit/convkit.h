@@ -206,9 +206,12 @@ enum class Algorithm : int {
   kNchwPixelGemm,  // NCHW activations through NHWC's mapping: Y^T[pixels x
                    // Cout] = im2col * W, stored transposed into the planes
                    // (small planes, README "Design")
+  kSlidingWindow,  // 1-4 input channels, one group, horizontal stride and
+                   // dilation 1: each input float broadcast once for up to
+                   // KW outputs (KW <= 7), weights in registers
 };
 // "auto", "depthwise", "direct_gemm", "im2col_gemm", "shifted_gemm",
-// "naive", "nchw_gemm", "nchw_pixel_gemm".
+// "naive", "nchw_gemm", "nchw_pixel_gemm", "sliding_window".
 CONVKIT_API const char* AlgorithmName(Algorithm algorithm);
 // Parses the names above; returns false for an unknown name.
 CONVKIT_API bool ParseAlgorithm(const std::string& name, Algorithm* algorithm);
@@ -269,7 +272,8 @@ struct PlanInfo {
   std::string algorithm;  // AlgorithmName() of the chosen algorithm
   std::string kernel;     // e.g. "f32_igemm_6x2v__avx2", "f32_dwconv_4v__avx2"
   std::string target;     // Highway target name, e.g. "AVX3"
-  int64_t mr = 0, nr = 0;            // register tile (GEMM algorithms)
+  int64_t mr = 0, nr = 0;            // register tile (GEMM algorithms; the
+                                     // sliding window: pixels x one vector)
   int64_t mc = 0, kc = 0, nc = 0;    // cache blocks (GEMM algorithms)
   int64_t out_h = 0, out_w = 0;
   int threads = 0;                   // threads the call would use

@@ -16,6 +16,7 @@
 #include "lib/conv/im2col_gemm-inl.h"
 #include "lib/conv/kernel_table.h"
 #include "lib/conv/nchw_gemm-inl.h"
+#include "lib/conv/sliding_window-inl.h"
 #include "lib/conv/plan.h"
 #include "lib/gemm/tile-inl.h"
 
@@ -24,7 +25,7 @@ namespace convkit {
 namespace HWY_NAMESPACE {
 
 const KernelTable* KernelTableForTarget() {
-  static char gemm_id[48], igemm_id[48], dw_id[48];
+  static char gemm_id[48], igemm_id[48], dw_id[48], sw_id[48];
   static const KernelTable table = [] {
     KernelTable t;
     t.target = TargetSuffix();
@@ -33,9 +34,11 @@ const KernelTable* KernelTableForTarget() {
     TileId("gemm", gemm_id, sizeof(gemm_id));
     TileId("igemm", igemm_id, sizeof(igemm_id));
     std::snprintf(dw_id, sizeof(dw_id), "f32_dwconv_%zuv__%s", kDwVecs, TargetSuffix());
+    std::snprintf(sw_id, sizeof(sw_id), "f32_slidewin_1v__%s", TargetSuffix());
     t.gemm_id = gemm_id;
     t.igemm_id = igemm_id;
     t.dw_id = dw_id;
+    t.sw_id = sw_id;
     t.im2col_gemm = &Im2colGemmTask;
     t.direct_gemm = &DirectGemmTask;
     t.shifted_gemm = &ShiftedGemmTask;
@@ -43,6 +46,8 @@ const KernelTable* KernelTableForTarget() {
     t.naive = &NaiveTask;
     t.nchw_gemm = &NchwGemmTask;
     t.nchw_pixel_gemm = &NchwPixelGemmTask;
+    t.sliding_window = &SlidingWindowTask;
+    t.sw_rows = &SlidingWindowTileRows;
     return t;
   }();
   return &table;

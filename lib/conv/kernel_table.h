@@ -37,6 +37,7 @@ struct KernelTable {
   const char* gemm_id = "";    // packed-A tile: f32_gemm_6x2v__avx2
   const char* igemm_id = "";   // indirect tile: f32_igemm_6x2v__avx2
   const char* dw_id = "";      // f32_dwconv_4v__avx2
+  const char* sw_id = "";      // f32_slidewin_1v__avx2
   const char* naive_id = "f32_conv_naive";
   // One task function per algorithm (AlgorithmRow::task points here).
   TaskFn im2col_gemm = nullptr;
@@ -46,6 +47,9 @@ struct KernelTable {
   TaskFn naive = nullptr;
   TaskFn nchw_gemm = nullptr;
   TaskFn nchw_pixel_gemm = nullptr;
+  TaskFn sliding_window = nullptr;
+  // Output pixels per sliding-window tile for a kernel width.
+  int64_t (*sw_rows)(int64_t kw) = nullptr;
 };
 
 // The table of a compiled target (a bit from dispatch::SelectTarget).
