@@ -350,7 +350,8 @@ TEST_P(ConvTest, ExactTier) {
                            "n=1,h=6,w=7,ci=200,co=33,k=1x1,bias=1",
                            "n=1,h=7,w=7,ci=48,co=40,k=3x3,s=2,p=1,d=2",
                            "n=3,h=6,w=6,ci=21,co=21,k=3x3,g=21,p=1,bias=1",
-                           "n=1,h=6,w=5,ci=8,co=12,k=3x3,g=4,p=2:0:1:1,bias=1"}) {
+                           "n=1,h=6,w=5,ci=8,co=12,k=3x3,g=4,p=2:0:1:1,bias=1",
+                           "n=2,h=5,w=30,ci=3,co=7,k=3x5,p=1:1:2:2,bias=1"}) {
     const Conv2dDesc d = Spec(spec);
     const std::unique_ptr<ConvData> data = MakeData(d, Data::kIntegers, 3);
     const std::unique_ptr<Reference> ref = MakeReference(*data);
