@@ -405,7 +405,6 @@ inline void PoisonPaddedTaps(const Plan& plan, const Task& task, float* y) {
   }
 }
 
-// One task: output rows [m0, m1) of the N * OH, channels [n0, n1).
 // One task: output rows [m0, m1) of the N * OH, channels [n0, n1), in
 // chunks of plan.dw_chunk channels, each over all the rows (its input rows
 // and weights stay in L1; channels are independent, so no result changes).
