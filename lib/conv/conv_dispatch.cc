@@ -16,13 +16,16 @@
 #include "lib/conv/im2col_gemm-inl.h"
 #include "lib/conv/kernel_table.h"
 #include "lib/conv/nchw_gemm-inl.h"
-#include "lib/conv/sliding_window-inl.h"
 #include "lib/conv/plan.h"
 #include "lib/gemm/tile-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace convkit {
 namespace HWY_NAMESPACE {
+
+// Defined per target in sliding_window.cc (its own translation unit).
+void SlidingWindowTask(const Plan& plan, const Task& task, const float* x, float* y, void* ws);
+int64_t SlidingWindowTileRows(int64_t kw);
 
 const KernelTable* KernelTableForTarget() {
   static char gemm_id[48], igemm_id[48], dw_id[48], sw_id[48];

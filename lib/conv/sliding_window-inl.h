@@ -1,6 +1,7 @@
 // The sliding-window algorithm: first layers with one to four input channels,
 // one group, horizontal stride and dilation 1 (CosmicTagger's 7x7 layer over
-// one channel). Re-included once per target.
+// one channel). Included once per target by sliding_window.cc, which
+// defines the task the kernel tables point at.
 //
 // With stride 1, input pixel j of an output row's input row serves outputs
 // j - kw for every kernel column kw. The GEMM tiles broadcast A[i][p] once
@@ -269,34 +270,6 @@ HWY_INLINE void SlidingWindowRows(const Plan& plan, const Task& task, const floa
              std::min(L, task.n1 - c0), m, ops);
       }
     }
-  }
-}
-
-// One task: output rows (n, oh) [m0, m1), channels [n0, n1) (n0 a multiple
-// of the vector).
-inline HWY_NOINLINE void SlidingWindowTask(const Plan& plan, const Task& task, const float* x,
-                                           float* y, void* ws) {
-  switch (plan.geo.kw) {
-    case 1: return SlidingWindowRows<1>(plan, task, x, y, ws);
-    case 2: return SlidingWindowRows<2>(plan, task, x, y, ws);
-    case 3: return SlidingWindowRows<3>(plan, task, x, y, ws);
-    case 4: return SlidingWindowRows<4>(plan, task, x, y, ws);
-    case 5: return SlidingWindowRows<5>(plan, task, x, y, ws);
-    case 6: return SlidingWindowRows<6>(plan, task, x, y, ws);
-    default: return SlidingWindowRows<7>(plan, task, x, y, ws);
-  }
-}
-
-// Output pixels per tile for this target and kernel width (planning).
-inline int64_t SlidingWindowTileRows(int64_t kw) {
-  switch (kw) {
-    case 1: return SwRows<1>();
-    case 2: return SwRows<2>();
-    case 3: return SwRows<3>();
-    case 4: return SwRows<4>();
-    case 5: return SwRows<5>();
-    case 6: return SwRows<6>();
-    default: return SwRows<7>();
   }
 }
 
