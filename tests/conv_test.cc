@@ -212,7 +212,8 @@ TEST_P(ConvTest, SlidingWindow) {
     const Conv2dDesc d = Spec(spec);
     const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 41);
     const std::unique_ptr<Reference> ref = MakeReference(*data);
-    EXPECT_TRUE(ConvTester().target(target()).algorithm(Algorithm::kSlidingWindow).Test(*data, *ref))
+    EXPECT_TRUE(
+        ConvTester().target(target()).algorithm(Algorithm::kSlidingWindow).Test(*data, *ref))
         << spec;
     EXPECT_TRUE(ConvTester()
                     .target(target())

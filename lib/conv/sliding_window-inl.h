@@ -230,8 +230,10 @@ HWY_INLINE void SlidingWindowRows(const Plan& plan, const Task& task, const floa
       const int64_t iw0 = ow0 - geo.pl;
       const bool in_place = dense && !padded_rows && iw0 >= 0 && iw0 + kSpan <= W;
       const float* const* xrow = wsl.x_row;
-      int64_t xoff = iw0 * xs;
-      if (!in_place) {
+      int64_t xoff = 0;  // formed only inside the input (pixel strides may be huge)
+      if (in_place) {
+        xoff = iw0 * xs;
+      } else {
         // The window: each kernel row's kSpan pixels, cin floats each,
         // zeros outside the input.
         const int64_t lo = std::max<int64_t>(iw0, 0), hi = std::min(iw0 + kSpan, W);
@@ -244,7 +246,8 @@ HWY_INLINE void SlidingWindowRows(const Plan& plan, const Task& task, const floa
           std::memset(win, 0, static_cast<size_t>((lo - iw0) * cin) * sizeof(float));
           const float* HWY_RESTRICT src = wsl.x_row[q] + lo * xs;
           if (dense) {
-            std::memcpy(win + (lo - iw0) * cin, src, static_cast<size_t>((hi - lo) * cin) * sizeof(float));
+            std::memcpy(win + (lo - iw0) * cin, src,
+                        static_cast<size_t>((hi - lo) * cin) * sizeof(float));
           } else {
             for (int64_t iw = lo; iw < hi; ++iw) {
               std::memcpy(win + (iw - iw0) * cin, src + (iw - lo) * xs,
@@ -255,7 +258,6 @@ HWY_INLINE void SlidingWindowRows(const Plan& plan, const Task& task, const floa
                       static_cast<size_t>((iw0 + kSpan - hi) * cin) * sizeof(float));
         }
         xrow = wsl.win_row;
-        xoff = 0;
       }
       float* HWY_RESTRICT c = y_row + ow0 * geo.ys;
       if (prefetch_c && ow0 + kR < OW) {
