@@ -179,7 +179,7 @@ TEST_P(ConvTest, HalfRowTiles) {
 }
 
 // The sliding window (1-4 input channels, horizontal stride and dilation
-// 1): for every kernel width, output rows around its tile's R pixels (per
+// 1): for each kernel width (3, 5, 7), output rows around its tile's R pixels (per
 // target and width: 1, R - 1, R, R + 1, 2R + 3, so whole tiles, a last
 // narrower tile and rows of one), read in place and through the window
 // (padding left, right, both, none; rows past the input's end), kernel rows
@@ -188,7 +188,7 @@ TEST_P(ConvTest, HalfRowTiles) {
 // and 3 threads (channel blocks split when rows are few).
 TEST_P(ConvTest, SlidingWindow) {
   std::vector<std::string> specs;
-  for (int kw = 1; kw <= 7; ++kw) {
+  for (int kw : {3, 5, 7}) {
     const std::string k = std::to_string(kw);
     const int64_t r =
         PlanOf(target(), "n=1,h=1,w=64,ci=1,co=4,k=1x" + k, Algorithm::kSlidingWindow).mr;

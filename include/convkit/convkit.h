@@ -208,7 +208,7 @@ enum class Algorithm : int {
                    // (small planes, README "Design")
   kSlidingWindow,  // 1-4 input channels, one group, horizontal stride and
                    // dilation 1: each input float broadcast once for up to
-                   // KW outputs (KW <= 7), weights in registers
+                   // KW outputs (KW = 3, 5 or 7), weights in registers
 };
 // "auto", "depthwise", "direct_gemm", "im2col_gemm", "shifted_gemm",
 // "naive", "nchw_gemm", "nchw_pixel_gemm", "sliding_window".

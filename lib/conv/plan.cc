@@ -76,8 +76,8 @@ double DepthwiseCost(const ConvGeometry& g, const KernelTable& kt) {
 
 // The sliding window (sliding_window-inl.h): where the output channels fit
 // one vector, it measured 5-60% faster than the direct GEMM on 112x112
-// layers with 1-4 input channels and 1x1 to 7x7 kernels (AVX3: ties on 1x1
-// with 2-4 channels; AVX2 25-60% faster), the GEMM tiles there being bound
+// layers with 1-4 input channels and 3x3 to 7x7 kernels (AVX2 25-60%
+// faster), the GEMM tiles there being bound
 // by one broadcast per FMA; with 2-4 vectors, 0-50% slower (the GEMM tiles
 // then reuse each broadcast, the window loads it again per vector). Taken
 // as 0.8x the direct GEMM's cost with one vector, scaled by the outputs it
@@ -212,7 +212,7 @@ const std::vector<AlgorithmRow> kTable = {
      NchwPixelWorkspace, &KernelTable::nchw_pixel_gemm, &KernelTable::gemm_id},
     {Algorithm::kSlidingWindow, "sliding_window", true, SlidingWindowApplies,
      "layout == kNhwc, groups == 1, stride_w == dilation_w == 1, in_channels <= 4, "
-     "kernel_w <= 7 and kernel_h <= 64",
+     "kernel_w in {3, 5, 7} and kernel_h <= 64",
      SlidingWindowCost, WeightLayout::kGemmPanels, Split::kRows, 1.0, SlidingWindowBlocking,
      SlidingWindowWorkspaceOf, &KernelTable::sliding_window, &KernelTable::sw_id},
     {Algorithm::kNaive, "naive", false, Always, "", NotAutomatic, WeightLayout::kHwio,

@@ -1,6 +1,6 @@
 // The sliding-window algorithm's entry points, compiled once per target in
 // a translation unit of their own (sliding_window-inl.h has the kernel):
-// its 14 tile variants per target then build beside conv_dispatch.cc, whose
+// its 6 tile variants per target then build beside conv_dispatch.cc, whose
 // kernel tables point at the functions below, rather than inside it (that
 // file took 63 s instead of 37 with them).
 
@@ -20,25 +20,17 @@ namespace HWY_NAMESPACE {
 HWY_NOINLINE void SlidingWindowTask(const Plan& plan, const Task& task, const float* x,
                                     float* y, void* ws) {
   switch (plan.geo.kw) {
-    case 1: return SlidingWindowRows<1>(plan, task, x, y, ws);
-    case 2: return SlidingWindowRows<2>(plan, task, x, y, ws);
     case 3: return SlidingWindowRows<3>(plan, task, x, y, ws);
-    case 4: return SlidingWindowRows<4>(plan, task, x, y, ws);
     case 5: return SlidingWindowRows<5>(plan, task, x, y, ws);
-    case 6: return SlidingWindowRows<6>(plan, task, x, y, ws);
-    default: return SlidingWindowRows<7>(plan, task, x, y, ws);
+    default: return SlidingWindowRows<7>(plan, task, x, y, ws);  // 7 (SlidingWindowApplies)
   }
 }
 
 // Output pixels per tile for this target and kernel width (planning).
 int64_t SlidingWindowTileRows(int64_t kw) {
   switch (kw) {
-    case 1: return SwRows<1>();
-    case 2: return SwRows<2>();
     case 3: return SwRows<3>();
-    case 4: return SwRows<4>();
     case 5: return SwRows<5>();
-    case 6: return SwRows<6>();
     default: return SwRows<7>();
   }
 }
