@@ -89,6 +89,7 @@ DESC = {
     "nchw_pixel_gemm": desc(flags=4 | 1, h=9, w=9, ci=6, co=19, sh=2, sw=2, pt=1, pl=1, algorithm=7),
     "sliding_window": desc(flags=1, h=9, w=31, ci=1, co=16, kh=7, kw=7, pt=3, pb=3, pl=3, pr=3,
                            algorithm=8),
+    "pixel_lanes": desc(flags=1, h=9, w=10, ci=20, co=12, pt=1, pb=2, pl=2, pr=1, algorithm=9),
     "transposed_outpad": desc(sh=2, sw=2, pt=1, pl=1, oph=1, opw=1),
     "transposed_outpad_bad": desc(sh=2, sw=2, oph=2, opw=-1),
     "kernel_larger_than_input": desc(h=2, w=2, kh=3, kw=3),

@@ -50,7 +50,8 @@ convkit::Options MakeOptions(const std::string& algorithm, const std::string& ma
   if (!convkit::ParseAlgorithm(algorithm, &o.algorithm)) {
     throw nb::value_error(("convkit: algorithm \"" + algorithm +
                            "\" is unknown (auto, depthwise, direct_gemm, im2col_gemm, "
-                           "shifted_gemm, naive, nchw_gemm, nchw_pixel_gemm, sliding_window)")
+                           "shifted_gemm, naive, nchw_gemm, nchw_pixel_gemm, sliding_window, "
+                           "pixel_lanes)")
                               .c_str());
   }
   o.max_target = max_target;

@@ -235,6 +235,65 @@ TEST_P(ConvTest, SlidingWindow) {
                 .algorithm);
 }
 
+// The pixel lanes: output widths around the vector (flat rows at stride 1
+// when narrower, else vectors per row), output channels around the tile's
+// rows (equal panels), input channels and widths around the transpose's
+// L x L blocks, padding wider than a vector (SSE4), row stride and
+// dilation, blocks of rows smaller than the image (512 channels), post-ops,
+// batches, 1 and 3 threads.
+TEST_P(ConvTest, PixelLanes) {
+  const int64_t lanes =
+      PlanOf(target(), "n=1,h=1,w=64,ci=1,co=4,k=1x3", Algorithm::kSlidingWindow).nr;
+  const int64_t mr = PlanOf(target(), "n=1,h=8,w=8,ci=8,co=64,k=3x3", Algorithm::kDirectGemm).mr;
+  ASSERT_GE(lanes, 1);
+  ASSERT_GE(mr, 1);
+  const auto str = [](int64_t v) { return std::to_string(v); };
+  std::vector<std::string> specs;
+  for (int64_t ow : {int64_t{1}, lanes - 1, lanes, lanes + 1, 2 * lanes + 3}) {
+    if (ow < 1) continue;
+    specs.push_back("n=2,h=5,w=" + str(ow) + ",ci=3,co=12,k=3x3,p=1,bias=1");
+    specs.push_back("n=1,h=9,w=" + str(ow + 4) + ",ci=" + str(lanes + 1) + ",co=" + str(mr + 1) +
+                    ",k=5x5,s=2x1,p=2:0:0:0,sum=0.5");
+    specs.push_back("n=3,h=4,w=" + str(ow) + ",ci=1,co=5,k=3x1,p=1:1:0:0,min=-0.25,max=0.5");
+  }
+  for (int64_t co : {int64_t{1}, mr - 1, mr, mr + 1, 2 * mr + 3, int64_t{37}}) {
+    if (co < 1) continue;
+    specs.push_back("n=1,h=6,w=7,ci=" + str(2 * lanes + 5) + ",co=" + str(co) +
+                    ",k=3x3,p=1:2:1:0,bias=1");
+  }
+  for (int64_t w : {int64_t{3}, int64_t{5}, lanes + 3, 3 * lanes - 1}) {
+    specs.push_back("n=1,h=4,w=" + str(w) + ",ci=" + str(lanes) + ",co=4,k=2x2,p=1");
+  }
+  specs.push_back("n=1,h=9,w=12,ci=6,co=7,k=3x3,d=3x5,p=5,bias=1");  // padding wider than SSE4's
+  specs.push_back("n=2,h=11,w=9,ci=8,co=9,k=3x2,s=3x1,d=2x1,p=1:2:0:1");
+  specs.push_back("n=1,h=20,w=30,ci=512,co=12,k=3x3,p=1,bias=1,sum=1,max=0.75");  // row blocks
+  for (const std::string& spec : specs) {
+    const Conv2dDesc d = Spec(spec);
+    const std::unique_ptr<ConvData> data = MakeData(d, Data::kRandom, 43);
+    const std::unique_ptr<Reference> ref = MakeReference(*data);
+    for (int threads : {1, 3}) {
+      EXPECT_TRUE(ConvTester()
+                      .target(target())
+                      .algorithm(Algorithm::kPixelLanes)
+                      .threads(threads)
+                      .Test(*data, *ref))
+          << spec << " threads " << threads;
+    }
+  }
+  // The 512-channel layer runs in several blocks of rows.
+  EXPECT_LT(PlanOf(target(), "n=1,h=20,w=30,ci=512,co=12,k=3x3,p=1", Algorithm::kPixelLanes).mc,
+            20);
+  // kAuto: DenseNet's 3x3 layers with 12 outputs (where 12 is not whole
+  // vectors); not 1x1 layers, whose
+  // transposed copy costs more than the lanes it saves.
+  if (12 % lanes != 0) {  // else the GEMM's lanes are all used
+    EXPECT_EQ("pixel_lanes",
+              PlanOf(target(), "n=1,h=16,w=16,ci=184,co=12,k=3x3,p=1", Algorithm::kAuto).algorithm);
+  }
+  EXPECT_EQ("direct_gemm",
+            PlanOf(target(), "n=1,h=16,w=16,ci=64,co=12,k=1x1", Algorithm::kAuto).algorithm);
+}
+
 // N = Cout/G around NR (32, 16, 8, 4) and around NC (cache-derived).
 TEST_P(ConvTest, RemaindersN) {
   std::vector<int64_t> ns = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65,

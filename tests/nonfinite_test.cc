@@ -37,6 +37,9 @@ const std::vector<std::string>& Shapes() {
       // the sliding window: rows of padding, in-place and window tiles
       "n=2,h=7,w=30,ci=1,co=16,k=7x7,p=3,bias=1",
       "n=1,h=6,w=9,ci=3,co=5,k=3x5,p=1:2:2:2",
+      // the pixel lanes: padding columns and rows in the transposed block,
+      // vectors across rows
+      "n=2,h=5,w=6,ci=18,co=12,k=3x3,p=1:2:2:1,bias=1",
       "n=2,h=7,w=6,ci=5,co=11,k=3x3,p=1,bias=1,layout=nchw,weights=oihw",
       "n=1,h=9,w=9,ci=6,co=4,k=3x3,s=2,p=2,d=2,g=2,layout=nchw",
   };

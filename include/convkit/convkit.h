@@ -209,9 +209,12 @@ enum class Algorithm : int {
   kSlidingWindow,  // 1-4 input channels, one group, horizontal stride and
                    // dilation 1: each input float broadcast once for up to
                    // KW outputs (KW = 3, 5 or 7), weights in registers
+  kPixelLanes,     // NHWC, one group, horizontal stride 1: output pixels in
+                   // the vector lanes, channels in the tile's rows, from a
+                   // transposed copy of the input rows (few output channels)
 };
 // "auto", "depthwise", "direct_gemm", "im2col_gemm", "shifted_gemm",
-// "naive", "nchw_gemm", "nchw_pixel_gemm", "sliding_window".
+// "naive", "nchw_gemm", "nchw_pixel_gemm", "sliding_window", "pixel_lanes".
 CONVKIT_API const char* AlgorithmName(Algorithm algorithm);
 // Parses the names above; returns false for an unknown name.
 CONVKIT_API bool ParseAlgorithm(const std::string& name, Algorithm* algorithm);
@@ -273,7 +276,8 @@ struct PlanInfo {
   std::string kernel;     // e.g. "f32_igemm_6x2v__avx2", "f32_dwconv_4v__avx2"
   std::string target;     // Highway target name, e.g. "AVX3"
   int64_t mr = 0, nr = 0;            // register tile (GEMM algorithms; the
-                                     // sliding window: pixels x one vector)
+                                     // sliding window: pixels x one vector;
+                                     // pixel lanes: channels x pixels)
   int64_t mc = 0, kc = 0, nc = 0;    // cache blocks (GEMM algorithms)
   int64_t out_h = 0, out_w = 0;
   int threads = 0;                   // threads the call would use

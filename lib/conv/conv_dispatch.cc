@@ -26,9 +26,11 @@ namespace HWY_NAMESPACE {
 // Defined per target in sliding_window.cc (its own translation unit).
 void SlidingWindowTask(const Plan& plan, const Task& task, const float* x, float* y, void* ws);
 int64_t SlidingWindowTileRows(int64_t kw);
+// Defined per target in pixel_lanes.cc.
+void PixelLanesTaskEntry(const Plan& plan, const Task& task, const float* x, float* y, void* ws);
 
 const KernelTable* KernelTableForTarget() {
-  static char gemm_id[48], igemm_id[48], dw_id[48], sw_id[48];
+  static char gemm_id[48], igemm_id[48], dw_id[48], sw_id[48], pl_id[48];
   static const KernelTable table = [] {
     KernelTable t;
     t.target = TargetSuffix();
@@ -36,12 +38,14 @@ const KernelTable* KernelTableForTarget() {
     t.dw_lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
     TileId("gemm", gemm_id, sizeof(gemm_id));
     TileId("igemm", igemm_id, sizeof(igemm_id));
+    TileId("pixlanes", pl_id, sizeof(pl_id));
     std::snprintf(dw_id, sizeof(dw_id), "f32_dwconv_%zuv__%s", kDwVecs, TargetSuffix());
     std::snprintf(sw_id, sizeof(sw_id), "f32_slidewin_1v__%s", TargetSuffix());
     t.gemm_id = gemm_id;
     t.igemm_id = igemm_id;
     t.dw_id = dw_id;
     t.sw_id = sw_id;
+    t.pl_id = pl_id;
     t.im2col_gemm = &Im2colGemmTask;
     t.direct_gemm = &DirectGemmTask;
     t.shifted_gemm = &ShiftedGemmTask;
@@ -51,6 +55,7 @@ const KernelTable* KernelTableForTarget() {
     t.nchw_pixel_gemm = &NchwPixelGemmTask;
     t.sliding_window = &SlidingWindowTask;
     t.sw_rows = &SlidingWindowTileRows;
+    t.pixel_lanes = &PixelLanesTaskEntry;
     return t;
   }();
   return &table;

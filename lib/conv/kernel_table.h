@@ -38,6 +38,7 @@ struct KernelTable {
   const char* igemm_id = "";   // indirect tile: f32_igemm_6x2v__avx2
   const char* dw_id = "";      // f32_dwconv_4v__avx2
   const char* sw_id = "";      // f32_slidewin_1v__avx2
+  const char* pl_id = "";      // f32_pixlanes_6x2v__avx2 (channels x pixel vectors)
   const char* naive_id = "f32_conv_naive";
   // One task function per algorithm (AlgorithmRow::task points here).
   TaskFn im2col_gemm = nullptr;
@@ -48,6 +49,7 @@ struct KernelTable {
   TaskFn nchw_gemm = nullptr;
   TaskFn nchw_pixel_gemm = nullptr;
   TaskFn sliding_window = nullptr;
+  TaskFn pixel_lanes = nullptr;
   // Output pixels per sliding-window tile for a kernel width.
   int64_t (*sw_rows)(int64_t kw) = nullptr;
 };

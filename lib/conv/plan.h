@@ -25,6 +25,7 @@ enum class WeightLayout {
   kDepthwise,   // Wd[tap][channel], channels padded to the vector
   kHwio,        // HWIO (OIHW weights are converted)
   kRowPanels,   // A panels of MR output channels (NCHW GEMM) + plain bias
+  kTapPanels,   // panels of MR output channels, [taps][Cin][MR] each + plain bias
 };
 
 // How an algorithm's work splits into tasks (MakePartition).

@@ -68,6 +68,20 @@ void PackWeightsHwioToRowPanels(const ConvGeometry& geo, int64_t mr, int64_t ku,
   }
 }
 
+int64_t TapPanelsFloats(const ConvGeometry& geo, int64_t mr) {
+  return DivCeil(geo.cout, mr) * geo.k * mr;
+}
+
+void PackWeightsHwioToTapPanels(const ConvGeometry& geo, int64_t mr, const float* w, float* out) {
+  const int64_t panels = DivCeil(geo.cout, mr);
+  std::fill(out, out + panels * geo.k * mr, 0.0f);
+  for (int64_t p = 0; p < geo.k; ++p) {
+    for (int64_t o = 0; o < geo.cout; ++o) {
+      out[((o / mr) * geo.k + p) * mr + o % mr] = w[p * geo.cout + o];
+    }
+  }
+}
+
 void OihwToHwio(const ConvGeometry& geo, const float* oihw, float* hwio) {
   for (int64_t o = 0; o < geo.cout; ++o) {
     for (int64_t c = 0; c < geo.cg; ++c) {

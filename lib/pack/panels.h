@@ -23,6 +23,11 @@
 // (0 for rows past Ng and p past K), panel stride RoundUp(K, KU) * MR. A K
 // block starting at pc (a multiple of KU) is at panel + pc * MR.
 //
+// Tap panels of weights (the pixel-lanes algorithm, one group): per panel
+// of MR output channels, the HWIO order with the channels innermost:
+//   Wt[t][p * MR + i] = W[p][t * MR + i]   (k = (kh * KW + kw) * Cin + ci,
+// 0 for channels past Cout), panel stride K * MR.
+//
 // Depthwise weights: Wd[t][c] = w[kh][kw][0][c] with t = kh * KW + kw, rows
 // padded to Cpad = round_up(C, lanes) with zeros; bias likewise.
 #ifndef CONVKIT_LIB_PACK_PANELS_H_
@@ -50,6 +55,8 @@ void PackBiasToPanels(const ConvGeometry& geo, int64_t nr, const float* bias,
 int64_t RowPanelsFloats(const ConvGeometry& geo, int64_t mr, int64_t ku);
 void PackWeightsHwioToRowPanels(const ConvGeometry& geo, int64_t mr, int64_t ku,
                                 const float* w, float* out);
+int64_t TapPanelsFloats(const ConvGeometry& geo, int64_t mr);
+void PackWeightsHwioToTapPanels(const ConvGeometry& geo, int64_t mr, const float* w, float* out);
 // OIHW weights to HWIO and back (taps * Cg * Cout floats).
 void OihwToHwio(const ConvGeometry& geo, const float* oihw, float* hwio);
 void HwioToOihw(const ConvGeometry& geo, const float* hwio, float* oihw);
