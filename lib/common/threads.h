@@ -51,6 +51,15 @@ inline int ResolveThreads(int requested, long long tasks, double flops) {
 // thread (tens of microseconds).
 Status EnsureThreads(int threads);
 
+// Threads of the team running the caller (1 outside a parallel region).
+inline int TeamSize() {
+#if defined(_OPENMP)
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 inline int ThreadIndex() {
 #if defined(_OPENMP)
   return omp_get_thread_num();

@@ -20,6 +20,7 @@
 
 #include "hwy/highway.h"
 #include "lib/common/geometry.h"
+#include "lib/common/threads.h"
 #include "lib/conv/direct_gemm.h"
 #include "lib/conv/plan.h"
 #include "lib/gemm/igemm-inl.h"
@@ -300,6 +301,23 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
     for (int64_t pc = 0; pc < K; pc += blk.kc) {
       const int64_t kc = std::min(blk.kc, K - pc);
       BuildInteriorRuns(geo, pc, kc, static_cast<int64_t*>(ws));
+      // The weights of the next (jc, pc) block, which the last M block
+      // prefetches into L2 (BlockHints::prefetch_b), when no other thread
+      // of the call streams its own.
+      NextB next;
+      if (blk.hints.prefetch_b && TeamSize() == 1) {
+        int64_t jn = jc, pn = pc + kc;
+        if (pn >= K) {
+          jn = jc_end;
+          pn = 0;
+        }
+        if (jn < task.n1) {
+          next.base = plan.weights + ((task.g * plan.b_panels + jn / nr) * K + pn) * nr;
+          next.panels = DivCeil(std::min(jn + blk.nc, task.n1) - jn, nr);
+          next.floats = std::min(blk.kc, K - pn) * nr;
+          next.stride = K * nr;
+        }
+      }
       for (int64_t ic = task.m0; ic < task.m1; ic += blk.mc) {
         const int64_t mc = std::min(blk.mc, task.m1 - ic);
         const int64_t tiles = DivCeil(mc, tr);
@@ -316,7 +334,7 @@ inline HWY_NOINLINE void DirectGemmTask(const Plan& plan, const Task& task, cons
                    y + ic * geo.ys + task.g * geo.ng + jc, geo.ys,
                    BlockOps(plan, plan.bias != nullptr ? plan.bias + panel * nr : nullptr,
                             pc, kc),
-                   blk.hints);
+                   blk.hints, ic + blk.mc >= task.m1 && next.base != nullptr ? &next : nullptr);
       }
     }
   }

@@ -389,6 +389,21 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
                           static_cast<double>(geo.w) * static_cast<double>(geo.xs) * f;
   const double b_cols = static_cast<double>(std::min(b.nc, RoundUp(std::min(geo.ng, b.nc), t.nr)));
   const double a_b_floats = pair_rows + static_cast<double>(b.kc) * b_cols;
+  // Weights beyond L2 used by few pixels, K of 1024 or more (ResNet-50's
+  // 7x7 stage: each weight feeds at most 64 outputs, and the call streams
+  // its weights from L3 or memory): prefetch the next weight block during a
+  // block's later tiles (BlockHints::prefetch_b). Interleaved with oneDNN's
+  // and XNNPACK's calls (convkit-perf's suites), layer4.0.downsample (8 MB
+  // of weights, 49 pixels, K = 1024) went from 0.85x to 0.93-0.99x of
+  // oneDNN and layer4.1.conv1 (K = 2048) from 0.89x to 0.92-0.95x; with K =
+  // 512 (layer4.0.conv3, 16 KB per panel) 1.02x -> 0.96x, and 14x14 layers
+  // (196 pixels, blocks of 12 tiles) 2-4% slower, whose last tiles then
+  // fetched a whole block at once. One thread only (DirectGemmTask): with
+  // two threads streaming at once, layer4.0.downsample ran 0.90x with it
+  // against 0.95-0.97x without.
+  const double weight_bytes = static_cast<double>(geo.k) * static_cast<double>(geo.cout) * f;
+  b.hints.prefetch_b =
+      weight_bytes >= static_cast<double>(caches.l2) && geo.m <= 64 && geo.k >= 1024;
   b.hints.prefetch_a = geo.taps == 1 && in_bytes >= 4.0 * static_cast<double>(caches.l2) &&
                        a_b_floats * f <= l1_budget;
   return b;

@@ -248,7 +248,7 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
                                     int64_t m_last, const float* HWY_RESTRICT b,
                                     int64_t b_panel, int64_t panels, int64_t n_last,
                                     float* HWY_RESTRICT c, int64_t ldc, const TileOps& ops,
-                                    const BlockHints& hints) {
+                                    const BlockHints& hints, const NextB* next_b = nullptr) {
   constexpr int64_t kMR = static_cast<int64_t>(kTileRows);
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
   // Tiles t and t + 1 both full, C one vector wide: try a paired tile.
@@ -259,6 +259,25 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
   const bool prefetch_c = hints.prefetch_c;
   // Tile j's input rows, where its K block is one run (1x1 layers).
   const bool prefetch_a = hints.prefetch_a;
+  // The next block's weights into L2, a share before each call of the tiles
+  // after the first (which streams this block's): their lines then come
+  // from memory while the tiles compute, not all during the next block's
+  // first tile.
+  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(float));
+  const int64_t nb_lines_per_panel = next_b != nullptr ? (next_b->floats + kLine - 1) / kLine : 0;
+  const int64_t nb_lines = next_b != nullptr ? next_b->panels * nb_lines_per_panel : 0;
+  const int64_t nb_calls = (count - 1) * panels;
+  int64_t nb_done = 0;
+  const auto prefetch_next_b = [&](int64_t call) {
+    if (nb_lines == 0 || nb_calls <= 0) return;
+    const int64_t upto = nb_lines * (call + 1) / nb_calls;
+    while (nb_done < upto) {
+      const int64_t panel = nb_done / nb_lines_per_panel, line = nb_done % nb_lines_per_panel;
+      const int64_t end = std::min(nb_lines_per_panel, line + (upto - nb_done));
+      PrefetchLinesToL2(next_b->base + panel * next_b->stride, line, end);
+      nb_done += end - line;
+    }
+  };
 #define CONVKIT_IGEMM_PREFETCH_A(j)                                    \
   if (prefetch_a && (j) < count) PrefetchTileA(a[j], (j) + 1 == count ? m_last : tr)
   for (int64_t t = 0; t < count; ++t) {
@@ -272,6 +291,8 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
           const int64_t rows_left = (count - t - 3) * tr + m_last;
           PrefetchForWrite(ct + 2 * tr * ldc, std::min(2 * tr, rows_left), n_last, ldc);
         }
+        if (t >= 1) prefetch_next_b(t - 1);
+        prefetch_next_b(t);
         IgemmTile<2 * kTileRows, 1>(a[t], b, nr, ct, ldc, n_last, ops);
         ++t;
         continue;
@@ -286,6 +307,7 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
       if (prefetch_c && t + 1 < count) {
         PrefetchForWrite(ct + tr * ldc + p * nr, t + 2 == count ? m_last : tr, n, ldc);
       }
+      if (t >= 1) prefetch_next_b((t - 1) * panels + p);
       if (m == kMR && n == nr) {
         IgemmTileBody<kTileRows, kTileVecs>(a[t], bp, nr, ct + p * nr, ldc, nr, op);
       } else {

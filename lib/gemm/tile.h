@@ -182,6 +182,17 @@ struct BlockHints {
   // inputs in one K block fit in 3/4 of L1 (1x1 layers with 512 input
   // channels, 57 KB, ran 20% slower paired).
   bool pair_tiles = false;
+  // The packed weights exceed L2 (they come from L3 or memory every call):
+  // the last M block of each weight block prefetches the next weight block
+  // into L2 during its later tiles (IgemmBlock).
+  bool prefetch_b = false;
+};
+
+// Weights a block will read next (IgemmBlock): `panels` runs of `floats`
+// floats, `stride` floats apart from base.
+struct NextB {
+  const float* base = nullptr;
+  int64_t panels = 0, floats = 0, stride = 0;
 };
 
 using IgemmTileFn = void (*)(const IgemmA& a, const float* b, int64_t b_stride,
