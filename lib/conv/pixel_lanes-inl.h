@@ -145,6 +145,30 @@ HWY_INLINE void TransposeRound(D d, const hn::Vec<D>* HWY_RESTRICT in, hn::Vec<D
     out[N / 2 + k] = hn::ConcatOdd(d, in[2 * k + 1], in[2 * k]);
   }
 }
+
+// The N x N block in r (row i = vector i) transposed in place: log2(N)
+// rounds, alternating between r and the scratch s.
+template <class D>
+HWY_INLINE void TransposeBlock(D d, hn::Vec<D>* HWY_RESTRICT r, hn::Vec<D>* HWY_RESTRICT s) {
+  constexpr size_t N = hn::MaxLanes(D());
+  static_assert(N == 2 || N == 4 || N == 8 || N == 16, "transpose rounds");
+  if constexpr (N == 2 || N == 8) {
+    TransposeRound(d, r, s);
+    if constexpr (N == 8) {
+      TransposeRound(d, s, r);
+      TransposeRound(d, r, s);
+    }
+#pragma GCC unroll 16
+    for (size_t k = 0; k < N; ++k) r[k] = s[k];
+  } else {  // 4, 16
+    TransposeRound(d, r, s);
+    TransposeRound(d, s, r);
+    if constexpr (N == 16) {
+      TransposeRound(d, r, s);
+      TransposeRound(d, s, r);
+    }
+  }
+}
 #endif
 
 HWY_INLINE void TransposeRow(const float* HWY_RESTRICT src, int64_t W, int64_t pl, int64_t pr,
@@ -157,7 +181,6 @@ HWY_INLINE void TransposeRow(const float* HWY_RESTRICT src, int64_t W, int64_t p
 #if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
   using V = hn::Vec<decltype(d)>;
   constexpr size_t N = hn::MaxLanes(d);
-  static_assert((N & (N - 1)) == 0 && N <= 16, "transpose rounds");
   const int64_t n = static_cast<int64_t>(N);
   for (; iw0 < W && W - iw0 >= std::min(n, kMinVectorPixels); iw0 += n) {
     const size_t npx = static_cast<size_t>(std::min(n, W - iw0));
@@ -174,23 +197,7 @@ HWY_INLINE void TransposeRow(const float* HWY_RESTRICT src, int64_t W, int64_t p
           r[p] = p < npx ? LoadTail(d, in + static_cast<int64_t>(p) * xs, nch) : hn::Zero(d);
         }
       }
-      // log2(N) rounds, ending in r.
-      if constexpr (N == 2 || N == 8) {
-        TransposeRound(d, r, s);
-        if constexpr (N == 8) {
-          TransposeRound(d, s, r);
-          TransposeRound(d, r, s);
-        }
-#pragma GCC unroll 16
-        for (size_t k = 0; k < N; ++k) r[k] = s[k];
-      } else {  // 4, 16
-        TransposeRound(d, r, s);
-        TransposeRound(d, s, r);
-        if constexpr (N == 16) {
-          TransposeRound(d, r, s);
-          TransposeRound(d, s, r);
-        }
-      }
+      TransposeBlock(d, r, s);
       float* HWY_RESTRICT out = dst + c0 * cs + iw0;
       if (npx == N) {
         for (size_t c = 0; c < nch; ++c) hn::StoreU(r[c], d, out + static_cast<int64_t>(c) * cs);
@@ -267,23 +274,7 @@ HWY_INLINE bool StoreTransposed(const float* HWY_RESTRICT col, int64_t ldc, int6
                  ? hn::Load(d, col + (c0 + static_cast<int64_t>(i)) * ldc)
                  : hn::Zero(d);
     }
-    // log2(N) rounds (TransposeRow), ending in r.
-    if constexpr (N == 2 || N == 8) {
-      TransposeRound(d, r, t);
-      if constexpr (N == 8) {
-        TransposeRound(d, t, r);
-        TransposeRound(d, r, t);
-      }
-#pragma GCC unroll 16
-      for (size_t k = 0; k < N; ++k) r[k] = t[k];
-    } else {
-      TransposeRound(d, r, t);
-      TransposeRound(d, t, r);
-      if constexpr (N == 16) {
-        TransposeRound(d, r, t);
-        TransposeRound(d, t, r);
-      }
-    }
+    TransposeBlock(d, r, t);
     const size_t count = static_cast<size_t>(rows);
     for (size_t j = 0; j < N; ++j) {
       float* HWY_RESTRICT out = pixel(static_cast<int64_t>(j));
