@@ -32,7 +32,7 @@ CONVKIT_INSTANTIATE_PER_TARGET(ThreadsTest);
 // threads follows them) and of half a row (16 wide), depthwise, grouped
 // with post-ops, NCHW, the sliding window (kAuto's choice for one input
 // channel and a vector of outputs), the pixel lanes (12 outputs on AVX3 and
-// AVX2, rows split between threads, several row blocks of 640 channels).
+// AVX2, rows split between threads).
 const char* const kSpecs[] = {
     "n=2,h=15,w=13,ci=24,co=37,k=3x3,p=1,bias=1",
     "n=1,h=8,w=8,ci=20,co=12,k=3x3,p=1,bias=1",
@@ -43,7 +43,6 @@ const char* const kSpecs[] = {
     "n=1,h=8,w=70,ci=1,co=8,k=7x7,p=3,bias=1",
     "n=1,h=2,w=30,ci=2,co=4,k=1x5,p=0:0:2:2,bias=1",
     "n=2,h=9,w=20,ci=24,co=12,k=3x3,p=1,bias=1",
-    "n=1,h=11,w=24,ci=640,co=12,k=3x3,p=1",
 };
 
 std::vector<float> ForwardWith(const Conv2d& op, const ConvData& data, int threads) {
