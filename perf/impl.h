@@ -92,6 +92,10 @@ std::string OnednnVersion();  // "" when not built
 std::string OnednnLimitIsa(const std::string& target);
 std::unique_ptr<Impl> MakeXnnpack();
 std::string XnnpackVersion();  // "" when not built
+// Restricts XNNPACK to the ISA level of a Highway target name (before its
+// first use); returns a note saying what it did ("" without a target or
+// when not built).
+std::string XnnpackLimitIsa(const std::string& target);
 
 }  // namespace perf
 }  // namespace convkit

@@ -62,7 +62,7 @@ const char kUsage[] =
     "                    and oneDNN take as their maximum (both use fewer on small\n"
     "                    layers); XNNPACK gets a pthreadpool of N threads\n"
     "  --target T        restrict convkit's dispatch to T or below (AVX3, AVX2, SSE4,\n"
-    "                    SSSE3, SCALAR...) and oneDNN to the matching ISA\n"
+    "                    SSSE3, SCALAR...), oneDNN and XNNPACK to the matching ISA\n"
     "  --impls LIST      only these rows, comma-separated: convkit, onednn (both\n"
     "                    of its rows), onednn_nhwc, onednn_blocked, xnnpack, naive,\n"
     "                    or convkit:<algorithm> (one of convkit's algorithms alone,\n"
@@ -681,8 +681,9 @@ int Main(int argc, char** argv) {
     const std::string note = OnednnLimitIsa(args.target);
     if (!note.empty()) machine.notes.push_back(note);
   }
-  if (!machine.xnnpack.empty() && !args.target.empty()) {
-    machine.notes.push_back("XNNPACK has no ISA limit: --target does not restrict it");
+  if (!machine.xnnpack.empty()) {
+    const std::string note = XnnpackLimitIsa(args.target);
+    if (!note.empty()) machine.notes.push_back(note);
   }
   machine.peak_gflops = MeasureFmaPeak(args.target, args.threads);
   const double naive_gflops = args.Wants("naive") ? NaiveGflops(config) : 0.0;

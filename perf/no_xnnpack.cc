@@ -6,6 +6,7 @@ namespace perf {
 
 std::unique_ptr<Impl> MakeXnnpack() { return nullptr; }
 std::string XnnpackVersion() { return ""; }
+std::string XnnpackLimitIsa(const std::string&) { return ""; }
 
 }  // namespace perf
 }  // namespace convkit

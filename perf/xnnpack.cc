@@ -5,8 +5,10 @@
 // operator, the transposed convolution, which is the backward-data pass
 // (--pass bwd_data; XNNPACK has no backward-weights pass): created once
 // (weights packed), then setup + run timed, on a pthreadpool of the same
-// thread count. XNNPACK picks its kernels with cpuinfo and has no ISA
-// limit, so --target does not restrict it.
+// thread count. XNNPACK picks its kernels once, in xnn_initialize, from
+// cpuinfo's ISA flags; with cpuinfo.h at build time (Debian:
+// libcpuinfo-dev), XnnpackLimitIsa clears the flags above --target first,
+// so that XNNPACK runs the kernels of that level as oneDNN and convkit do.
 #include <limits>
 #include <memory>
 #include <string>
@@ -15,13 +17,19 @@
 #include "perf/impl.h"
 #include "pthreadpool.h"
 #include "xnnpack.h"
+#if CONVKIT_XNNPACK_CPUINFO
+#include "cpuinfo.h"
+#endif
 
 namespace convkit {
 namespace perf {
 namespace {
 
+bool initialized = false;
+
 bool Initialize() {
   static const bool ok = xnn_initialize(nullptr) == xnn_status_success;
+  initialized = true;
   return ok;
 }
 
@@ -184,6 +192,43 @@ class XnnpackImpl : public Impl {
 }  // namespace
 
 std::unique_ptr<Impl> MakeXnnpack() { return std::make_unique<XnnpackImpl>(); }
+
+std::string XnnpackLimitIsa(const std::string& target) {
+  if (target.empty()) return "";
+  // Levels below the target's lose their flags: 0 keeps everything (AVX3
+  // and its variants: XNNPACK's f32 kernels stop at AVX-512F), 1 drops
+  // AVX-512 (AVX2: XNNPACK's FMA3 kernels), 2 AVX and FMA too (SSE4), 3
+  // SSE4.1/4.2 (SSSE3), 4 SSE3/SSSE3 (XNNPACK's SSE2 baseline).
+  int drop = -1;
+  if (target.rfind("AVX3", 0) == 0) drop = 0;
+  if (target == "AVX2") drop = 1;
+  if (target == "SSE4") drop = 2;
+  if (target == "SSSE3") drop = 3;
+  if (target == "SSE2" || target == "SCALAR" || target == "EMU128") drop = 4;
+  if (drop < 0) return "no XNNPACK ISA level matches " + target + "; XNNPACK unrestricted";
+  if (drop == 0) return "";
+#if CONVKIT_XNNPACK_CPUINFO && (defined(__x86_64__) || defined(__i386__))
+  if (initialized) return "XNNPACK already initialized: --target does not restrict it";
+  if (!cpuinfo_initialize()) return "cpuinfo_initialize failed: XNNPACK unrestricted";
+  // The library's own detection ran once above; xnn_initialize (on the
+  // first XNNPACK shape) reads these flags and finds it done.
+  cpuinfo_x86_isa& isa = cpuinfo_isa;
+  isa.avx512f = isa.avx512pf = isa.avx512er = isa.avx512cd = isa.avx512dq = false;
+  isa.avx512bw = isa.avx512vl = isa.avx512ifma = isa.avx512vbmi = isa.avx512vbmi2 = false;
+  isa.avx512bitalg = isa.avx512vpopcntdq = isa.avx512vnni = isa.avx512bf16 = false;
+  isa.avx512vp2intersect = isa.avx512_4vnniw = isa.avx512_4fmaps = false;
+  if (drop >= 2) isa.avx = isa.avx2 = isa.fma3 = isa.fma4 = isa.xop = isa.f16c = false;
+  if (drop >= 3) isa.sse4_1 = isa.sse4_2 = isa.sse4a = false;
+  if (drop >= 4) isa.sse3 = isa.ssse3 = false;
+  static const char* const kLevel[] = {"", "AVX2 (FMA3)", "SSE4.1", "SSSE3", "SSE2"};
+  return drop == 4 && target != "SSE2"
+             ? "XNNPACK has no " + target + " level on x86-64; limited to SSE2, its lowest"
+             : std::string("XNNPACK limited to ") + kLevel[drop] +
+                   " (cpuinfo's flags above it cleared)";
+#else
+  return "XNNPACK built without cpuinfo.h (libcpuinfo-dev): --target does not restrict it";
+#endif
+}
 
 std::string XnnpackVersion() { return std::string("XNNPACK ") + CONVKIT_XNNPACK_SOURCE; }
 

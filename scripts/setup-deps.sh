@@ -17,6 +17,7 @@ packages=(
   qemu-user-static                           # old x86 CPUs and Arm (scripts/qemu-suite.py)
   cmake                                      # find_package consumer (scripts/consumers.sh)
   libdnnl-dev libxnnpack-dev libpthreadpool-dev  # convkit-perf comparators
+  libcpuinfo-dev                             # --target caps XNNPACK's ISA too
   python3-matplotlib                         # perf/plot.py
   python3-venv python3-numpy python3-torch   # Python package tests (scripts/python-test.sh)
 )
