@@ -400,6 +400,18 @@ TEST_P(ConvTest, Depthwise) {
                            "k=3x3,s=3x2,p=3", "k=7x3,p=3x1", "k=2x2", "k=1x1"}) {
     specs.push_back(std::string("n=5,h=9,w=10,ci=24,co=24,g=24,") + rest);
   }
+  // Rows wide enough that a channel chunk is one or two vectors on every
+  // target and cache size (DepthwiseRowVectors: weights held across the
+  // row): strides 1 and 2, both borders clipped or not, channel tails,
+  // vertical padding rows, blocks of every width at the row's end.
+  for (const char* rest : {"ci=17,co=17,g=17,k=3x3,p=1", "ci=33,co=33,g=33,k=3x3,s=2,p=1",
+                           "ci=16,co=16,g=16,k=3x3,s=2,p=0:1:0:1,bias=1",
+                           "ci=9,co=9,g=9,k=3x3,s=2,p=1,d=2x1",
+                           "ci=8,co=8,g=8,k=3x3,p=1:0:1:0,bias=1,min=0"}) {
+    for (const char* w : {"200", "203", "206"}) {
+      specs.push_back(std::string("n=2,h=5,w=") + w + "," + rest);
+    }
+  }
   TestShapes(target(), specs);
 }
 

@@ -171,11 +171,37 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 }
 
 #if !HWY_HAVE_SCALABLE
+// One kernel row of DepthwiseBlock: input row xr (at the block's channel
+// vector), the row's kKW weight vectors w.
+template <int kKW, int kSW, int kR, bool kClip, bool kTail, class D>
+HWY_INLINE void DepthwiseBlockRow(D d, const float* HWY_RESTRICT xr, int64_t iw0, int64_t C,
+                                  int64_t q_lo, int64_t q_hi, const hn::Vec<D>* w, size_t L,
+                                  hn::Vec<D>* acc) {
+  constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
+#pragma GCC unroll 64
+  for (int q = 0; q < kCols; ++q) {
+    if (kClip && (q < q_lo || q >= q_hi)) continue;
+    const hn::Vec<D> xq =
+        kTail ? LoadTail(d, xr + (iw0 + q) * C, L) : hn::LoadU(d, xr + (iw0 + q) * C);
+#pragma GCC unroll 16
+    for (int kw = 0; kw < kKW; ++kw) {
+      const int t = q - kw;  // = j * kSW for the output j this tap feeds
+      if (t >= 0 && t % kSW == 0 && t / kSW < kR) {
+        acc[t / kSW] = hn::MulAdd(xq, w[kw], acc[t / kSW]);
+      }
+    }
+  }
+}
+
 // kR horizontally adjacent output pixels, the first one's tap 0 at input
 // column iw0, one whole channel vector at c, for a kernel kKW wide with
 // stride kSW and no horizontal dilation: each input column is loaded once
 // per kernel row and feeds every tap that reads it, the kernel row's kKW
 // weight vectors stay in registers, and stride 2 loads only columns it uses.
+// kKH = 0: kernel rows [kh_lo, kh_hi) with their weights loaded from wd;
+// kKH > 0: a kernel of kKH rows whose kKH x kKW weight vectors the caller
+// holds in registers (wv, DepthwiseRowVectors), rows outside [kh_lo,
+// kh_hi) skipped.
 // With kClip, columns outside [0, W) (the left and right padding) are
 // skipped, neither loaded nor multiplied, as DepthwisePixel skips their
 // taps. Per output the FMAs run kh, then kw, ascending over the taps inside:
@@ -187,11 +213,12 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 // HWY_INLINE: DepthwiseRowBlocks calls it through pointers, which g++ -O3
 // inlines once it has propagated them but -O2 does not, and an
 // always-inline function called through a pointer does not compile.
-template <int kKW, int kSW, int kR, bool kClip, bool kTail = false>
+template <int kKW, int kSW, int kR, bool kClip, bool kTail = false, int kKH = 0>
 inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                            int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                            const float* HWY_RESTRICT wd, int64_t cpad, const TileOps& ops,
-                           int64_t c, float* HWY_RESTRICT y, size_t count = 0) {
+                           int64_t c, float* HWY_RESTRICT y, size_t count = 0,
+                           const hn::Vec<hn::ScalableTag<float>>* wv = nullptr) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
@@ -208,24 +235,25 @@ inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_
   } else {
     for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.ys + c, L, b, ops);
   }
-  for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-    // Row kh's input at column iw0 + q is xr + (iw0 + q) * C (formed only
-    // for columns inside).
-    const float* HWY_RESTRICT xr = x_img + (ih0 + kh * geo.dh) * geo.w * C + c;
-    const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
-    V w[kKW];
-    for (int kw = 0; kw < kKW; ++kw) w[kw] = hn::Load(d, wr + kw * cpad);
-#pragma GCC unroll 64
-    for (int q = 0; q < kCols; ++q) {
-      if (kClip && (q < q_lo || q >= q_hi)) continue;
-      const V xq = kTail ? LoadTail(d, xr + (iw0 + q) * C, L) : hn::LoadU(d, xr + (iw0 + q) * C);
-#pragma GCC unroll 16
-      for (int kw = 0; kw < kKW; ++kw) {
-        const int t = q - kw;  // = j * kSW for the output j this tap feeds
-        if (t >= 0 && t % kSW == 0 && t / kSW < kR) {
-          acc[t / kSW] = hn::MulAdd(xq, w[kw], acc[t / kSW]);
-        }
-      }
+  // Row kh's input at column iw0 + q is xr + (iw0 + q) * C (formed only
+  // for columns inside).
+  if constexpr (kKH == 0) {
+    for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+      const float* HWY_RESTRICT xr = x_img + (ih0 + kh * geo.dh) * geo.w * C + c;
+      const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
+      V w[kKW];
+      for (int kw = 0; kw < kKW; ++kw) w[kw] = hn::Load(d, wr + kw * cpad);
+      DepthwiseBlockRow<kKW, kSW, kR, kClip, kTail>(d, xr, iw0, C, q_lo, q_hi, w, L, acc);
+    }
+  } else {
+    (void)wd;
+    (void)cpad;
+#pragma GCC unroll 8
+    for (int kh = 0; kh < kKH; ++kh) {
+      if (kh < kh_lo || kh >= kh_hi) continue;
+      const float* HWY_RESTRICT xr = x_img + (ih0 + kh * geo.dh) * geo.w * C + c;
+      DepthwiseBlockRow<kKW, kSW, kR, kClip, kTail>(d, xr, iw0, C, q_lo, q_hi, wv + kh * kKW,
+                                                    L, acc);
     }
   }
   if (ops.clamp) {
@@ -238,6 +266,62 @@ inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_
     } else {
       hn::StoreU(acc[j], d, y + j * geo.ys + c);
     }
+  }
+}
+
+// Stride 1 keeps 8 accumulators beside the 9 weights: only with 32 vector
+// registers.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr bool kDwHoistStride1 = true;
+#else
+constexpr bool kDwHoistStride1 = false;
+#endif
+
+// A whole output row for a kK x kK kernel whose kK * kK weight vectors
+// and kR + 1 more fit the target's registers: per channel vector, the
+// weights are loaded once and the blocks of the row follow (kR pixels,
+// then 2, 1; kClip at the borders), where DepthwiseRowBlocks reloads a
+// kernel row's weights per block and kernel row (a quarter of the loads
+// of a 3x3 stride-2 block of 4). The caller's channel chunk keeps the
+// input rows in L1 across its vectors. Same operations per output.
+template <int kK, int kSW, int kR>
+HWY_INLINE void DepthwiseRowVectors(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
+                                    int64_t ih0, int64_t kh_lo, int64_t kh_hi,
+                                    const float* HWY_RESTRICT wd, int64_t cpad,
+                                    const TileOps& ops, int64_t c0, int64_t c_full, int64_t c1,
+                                    float* HWY_RESTRICT yrow) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  for (int64_t c = c0; c < c1; c += L) {
+    const bool tail = c >= c_full;
+    const size_t count = static_cast<size_t>(std::min(L, c1 - c));
+    V w[kK * kK];  // padded to whole vectors: the tail's loads stay inside
+    for (int t = 0; t < kK * kK; ++t) w[t] = hn::Load(d, wd + t * cpad + c);
+    int64_t ow = 0;
+#define CONVKIT_DW_VEC_RUN(R)                                                                   \
+  for (constexpr int64_t cols = (R - 1) * kSW + kK; ow + R <= geo.ow; ow += R) {                \
+    const int64_t iw0 = ow * kSW - geo.pl;                                                      \
+    float* HWY_RESTRICT y = yrow + ow * geo.ys;                                                 \
+    const bool clip = iw0 < 0 || iw0 + cols > geo.w;                                            \
+    if (!tail && !clip) {                                                                       \
+      DepthwiseBlock<kK, kSW, R, false, false, kK>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd,      \
+                                                   cpad, ops, c, y, 0, w);                      \
+    } else if (!tail) {                                                                         \
+      DepthwiseBlock<kK, kSW, R, true, false, kK>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, \
+                                                  ops, c, y, 0, w);                             \
+    } else if (!clip) {                                                                         \
+      DepthwiseBlock<kK, kSW, R, false, true, kK>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd,       \
+                                                  cpad, ops, c, y, count, w);                   \
+    } else {                                                                                    \
+      DepthwiseBlock<kK, kSW, R, true, true, kK>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad,  \
+                                                 ops, c, y, count, w);                          \
+    }                                                                                           \
+  }
+    CONVKIT_DW_VEC_RUN(kR)
+    if constexpr (kR > 2) CONVKIT_DW_VEC_RUN(2)
+    CONVKIT_DW_VEC_RUN(1)
+#undef CONVKIT_DW_VEC_RUN
   }
 }
 
@@ -270,17 +354,17 @@ HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RES
       float* HWY_RESTRICT y = yrow + ow * geo.ys;
       if (iw0 < 0 || iw0 + cols > geo.w) {
         for (int64_t c = c0; c < c_full; c += L) {
-          clipped(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y, 0);
+          clipped(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y, 0, nullptr);
         }
         if (tail != 0) {
-          clipped_tail(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c_full, y, tail);
+          clipped_tail(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c_full, y, tail, nullptr);
         }
       } else {
         for (int64_t c = c0; c < c_full; c += L) {
-          block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y, 0);
+          block(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c, y, 0, nullptr);
         }
         if (tail != 0) {
-          block_tail(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c_full, y, tail);
+          block_tail(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c_full, y, tail, nullptr);
         }
       }
     }
@@ -328,8 +412,19 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
   RowFn row_blocks = nullptr;
 #if !HWY_HAVE_SCALABLE
   if (geo.dw == 1) {
-    if (geo.kw == 3 && geo.sw == 1) row_blocks = &DepthwiseRowBlocks<3, 1>;
-    if (geo.kw == 3 && geo.sw == 2) row_blocks = &DepthwiseRowBlocks<3, 2>;
+    // 3x3 chunks of at most two vectors (wide rows: DepthwiseChunk keeps
+    // KH input rows of the chunk in half of L1): the weights stay in
+    // registers across the row. Wider chunks sweep the rows once per
+    // vector with the pixel stride: a 19x19 layer with 512 channels ran 40%
+    // slower so (AVX-512; 2x with AVX2).
+    const bool hoist = geo.kh == 3 && c1 - c0 <= 2 * L;
+    if (geo.kw == 3 && geo.sw == 1) {
+      row_blocks = hoist && kDwHoistStride1 ? &DepthwiseRowVectors<3, 1, 8>
+                                            : &DepthwiseRowBlocks<3, 1>;
+    }
+    if (geo.kw == 3 && geo.sw == 2) {
+      row_blocks = hoist ? &DepthwiseRowVectors<3, 2, 4> : &DepthwiseRowBlocks<3, 2>;
+    }
     if (geo.kw == 5 && geo.sw == 1) row_blocks = &DepthwiseRowBlocks<5, 1>;
     if (geo.kw == 5 && geo.sw == 2) row_blocks = &DepthwiseRowBlocks<5, 2>;
   }
