@@ -382,7 +382,14 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
                       static_cast<double>(geo.cg);
   const double pair_rows = 2.0 * static_cast<double>(t.mr) * static_cast<double>(b.kc);
   const double pair_floats = std::min(static_cast<double>(geo.kh) * span, pair_rows);
-  b.hints.pair_tiles = b.mr == 0 && geo.ng <= t.lanes && pair_floats * f <= l1_budget;
+  // C one vector wide, or with tiles of fewer than 8 rows also a last
+  // panel one vector wide: MR < 8 accumulators of one vector do not cover
+  // the FMA latency of two pipes (AVX2's 6 x 1v tile for 8 of 24 outputs:
+  // 1x1 layers with 24 outputs 8-10% faster paired, 8 outputs 20%; AVX3's
+  // 14 rows measured 1% slower paired there).
+  const int64_t last_panel = geo.ng - (DivCeil(geo.ng, t.nr) - 1) * t.nr;
+  b.hints.pair_tiles = b.mr == 0 && (geo.ng <= t.lanes || (t.mr < 8 && last_panel <= t.lanes)) &&
+                       pair_floats * f <= l1_budget;
   // 1x1: this tile's and the next one's A rows plus the B block's columns
   // of one K block (BlockHints::prefetch_a).
   const double in_bytes = static_cast<double>(geo.n) * static_cast<double>(geo.h) *

@@ -214,11 +214,12 @@ inline IgemmTileFn GetIgemmTile(int64_t m, int64_t n) {
 // next one's C rows of the same panel into the cache for writing, with
 // hints.prefetch_a its input rows (BlockHints).
 //
-// With hints.pair_tiles (BlockHints) and C one vector wide or less (one
-// panel): two adjacent full tiles whose rows are evenly spaced with the
+// With hints.pair_tiles (BlockHints) and the last panel one vector wide
+// or less: two adjacent full tiles whose rows are evenly spaced with the
 // same step and the same runs, the second's first row right after the
-// first's last (one output row, or a 1x1 layer), run as one tile of 2 MR
-// rows (kTilePairs). Each B vector then feeds 2 MR FMAs instead of MR, and
+// first's last (one output row, or a 1x1 layer), run their whole panels
+// one tile at a time and the last panel as one tile of 2 MR rows
+// (kTilePairs). Each B vector then feeds 2 MR FMAs instead of MR, and
 // the per-run loop costs half as much per FMA: CosmicTagger's 7x7 layer
 // with one input channel (runs of 7 k) took 6.01 ms against 6.73,
 // MobileNetV2's 32 -> 16 projection 0.064 against 0.068, a 56x56 24 -> 16
@@ -254,8 +255,7 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
   // Tiles t and t + 1 both full, C one vector wide: try a paired tile.
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   const int64_t full = m_last == kMR ? count : count - 1;
-  const bool may_pair =
-      kTilePairs && hints.pair_tiles && tr == kMR && panels == 1 && n_last <= lanes;
+  const bool may_pair = kTilePairs && hints.pair_tiles && tr == kMR && n_last <= lanes;
   const bool prefetch_c = hints.prefetch_c;
   // Tile j's input rows, where its K block is one run (1x1 layers).
   const bool prefetch_a = hints.prefetch_a;
@@ -287,13 +287,28 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
       if (may_pair && t + 1 < full && PairedTiles(a[t], a[t + 1])) {
         CONVKIT_IGEMM_PREFETCH_A(t + 2);
         CONVKIT_IGEMM_PREFETCH_A(t + 3);
+        const int64_t last = panels - 1;
         if (prefetch_c && t + 2 < count) {
           const int64_t rows_left = (count - t - 3) * tr + m_last;
-          PrefetchForWrite(ct + 2 * tr * ldc, std::min(2 * tr, rows_left), n_last, ldc);
+          PrefetchForWrite(ct + 2 * tr * ldc, std::min(2 * tr, rows_left), last * nr + n_last,
+                           ldc);
         }
-        if (t >= 1) prefetch_next_b(t - 1);
-        prefetch_next_b(t);
-        IgemmTile<2 * kTileRows, 1>(a[t], b, nr, ct, ldc, n_last, ops);
+        // The whole panels tile by tile, then the last one (one vector)
+        // for both tiles at once.
+        for (int64_t u = t; u < t + 2; ++u) {
+          for (int64_t p = 0; p < last; ++p) {
+            TileOps op = ops;
+            if (op.bias != nullptr) op.bias += p * nr;
+            IgemmTileBody<kTileRows, kTileVecs>(a[u], b + p * b_panel, nr,
+                                                c + u * tr * ldc + p * nr, ldc, nr, op);
+          }
+        }
+        if (t >= 1) prefetch_next_b((t - 1) * panels + last);
+        prefetch_next_b(t * panels + last);
+        TileOps op = ops;
+        if (op.bias != nullptr) op.bias += last * nr;
+        IgemmTile<2 * kTileRows, 1>(a[t], b + last * b_panel, nr, ct + last * nr, ldc, n_last,
+                                    op);
         ++t;
         continue;
       }

@@ -61,12 +61,16 @@ constexpr size_t kTileKU = 8;
 constexpr size_t kTileKU = 4;
 #endif
 // Twice kTileRows rows of one vector fit the registers too (AVX3: 28
-// accumulators + B + broadcast = 30 of 32 zmm): IgemmBlock pairs adjacent
-// evenly spaced tiles into one such tile when C is at most one vector wide
-// (tile.h). AVX2's 12 x 1v tile (14 of 16 ymm) measured no faster than two
-// of 6 rows (CosmicTagger's 7x7 layer 8.54 ms against 8.59, MobileNetV2's
-// 32 -> 16 projection 0.099 against 0.100), so only AVX3 pairs.
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+// accumulators + B + broadcast = 30 of 32 zmm; AVX2: 12 + 2 of 16 ymm):
+// IgemmBlock pairs adjacent evenly spaced tiles into one such tile when C
+// is at most one vector wide, or with AVX2 its last panel is (tile.h,
+// DirectBlocking). AVX2's 6 x 1v tile keeps 6 FMAs in flight where two
+// pipes of latency 4 want 8: a 1x1 layer with 8 outputs ran at 67% of the
+// peak, 0.054 -> 0.044 ms paired (56x56, 96 inputs); with 24 outputs 0.124
+// -> 0.114 (its last 8 paired). (An earlier measurement found no gain on
+// layers with 16 outputs, two AVX2 vectors, which never paired.) SSE4 and
+// below keep single tiles (unmeasured).
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
 constexpr bool kTilePairs = true;
 #else
 constexpr bool kTilePairs = false;

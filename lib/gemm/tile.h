@@ -177,8 +177,9 @@ struct BlockHints {
   // fit, the hint evicted B (128 input channels and 64 outputs on 128x128:
   // 4% slower).
   bool prefetch_a = false;
-  // C one vector wide: may run two adjacent tiles of evenly spaced rows as
-  // one of 2 MR rows (on targets with the registers), where those rows'
+  // C one vector wide (with MR < 8, also C whose last panel is): may run
+  // two adjacent tiles of evenly spaced rows as one of 2 MR rows in that
+  // panel (on targets with the registers), where those rows'
   // inputs in one K block fit in 3/4 of L1 (1x1 layers with 512 input
   // channels, 57 KB, ran 20% slower paired).
   bool pair_tiles = false;
