@@ -69,7 +69,9 @@ constexpr size_t kTileKU = 4;
 // peak, 0.054 -> 0.044 ms paired (56x56, 96 inputs); with 24 outputs 0.124
 // -> 0.114 (its last 8 paired). (An earlier measurement found no gain on
 // layers with 16 outputs, two AVX2 vectors, which never paired.) SSE4 and
-// below keep single tiles (unmeasured).
+// below keep single tiles: its 6 x 2v tile leaves a one-vector last panel
+// only for Cout = 1-4 mod 8, and pairs measured 0-3% faster on the layers
+// above (--target SSE4), not worth the code.
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
 constexpr bool kTilePairs = true;
 #else
