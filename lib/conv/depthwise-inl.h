@@ -17,6 +17,7 @@
 #include <limits>
 
 #include "hwy/highway.h"
+#include "lib/common/cache.h"
 #include "lib/common/geometry.h"
 #include "lib/conv/plan.h"
 #include "lib/gemm/tile-inl.h"
@@ -171,23 +172,29 @@ HWY_INLINE void DepthwisePixelChannels(const ConvGeometry& geo,
 }
 
 #if !HWY_HAVE_SCALABLE
-// One kernel row of DepthwiseBlock: input row xr (at the block's channel
-// vector), the row's kKW weight vectors w.
-template <int kKW, int kSW, int kR, bool kClip, bool kTail, class D>
+// One kernel row of DepthwiseBlock: input row xr (at the block's first
+// channel vector), the row's weight vectors w[v * kKW + kw] for the kV
+// adjacent channel vectors, accumulators acc[v * kR + j].
+template <int kKW, int kSW, int kR, bool kClip, bool kTail, int kV, class D>
 HWY_INLINE void DepthwiseBlockRow(D d, const float* HWY_RESTRICT xr, int64_t iw0, int64_t C,
                                   int64_t q_lo, int64_t q_hi, const hn::Vec<D>* w, size_t L,
                                   hn::Vec<D>* acc) {
+  static_assert(kV == 1 || !kTail, "a channel tail is one vector");
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
+  const size_t lanes = hn::Lanes(d);
 #pragma GCC unroll 64
   for (int q = 0; q < kCols; ++q) {
     if (kClip && (q < q_lo || q >= q_hi)) continue;
-    const hn::Vec<D> xq =
-        kTail ? LoadTail(d, xr + (iw0 + q) * C, L) : hn::LoadU(d, xr + (iw0 + q) * C);
+    const float* HWY_RESTRICT xp = xr + (iw0 + q) * C;
+#pragma GCC unroll 2
+    for (int v = 0; v < kV; ++v) {
+      const hn::Vec<D> xq = kTail ? LoadTail(d, xp, L) : hn::LoadU(d, xp + v * lanes);
 #pragma GCC unroll 16
-    for (int kw = 0; kw < kKW; ++kw) {
-      const int t = q - kw;  // = j * kSW for the output j this tap feeds
-      if (t >= 0 && t % kSW == 0 && t / kSW < kR) {
-        acc[t / kSW] = hn::MulAdd(xq, w[kw], acc[t / kSW]);
+      for (int kw = 0; kw < kKW; ++kw) {
+        const int t = q - kw;  // = j * kSW for the output j this tap feeds
+        if (t >= 0 && t % kSW == 0 && t / kSW < kR) {
+          acc[v * kR + t / kSW] = hn::MulAdd(xq, w[v * kKW + kw], acc[v * kR + t / kSW]);
+        }
       }
     }
   }
@@ -209,31 +216,42 @@ HWY_INLINE void DepthwiseBlockRow(D d, const float* HWY_RESTRICT xr, int64_t iw0
 // path an output takes. (Arrays of vectors: not for sizeless SVE/RVV
 // vectors, which take the generic path.) With kTail, the vector holds the
 // `count` < Lanes channels of the channel tail (masked loads and stores;
-// weights and bias are padded to whole vectors). Plain inline, not
-// HWY_INLINE: DepthwiseRowBlocks calls it through pointers, which g++ -O3
-// inlines once it has propagated them but -O2 does not, and an
-// always-inline function called through a pointer does not compile.
-template <int kKW, int kSW, int kR, bool kClip, bool kTail = false, int kKH = 0>
+// weights and bias are padded to whole vectors). kV = 2: two adjacent
+// whole channel vectors, c and c + Lanes, with the kernel row's weights
+// loaded per row (kDwPairs). Plain inline, not HWY_INLINE:
+// DepthwiseRowBlocks calls it through pointers, which g++ -O3 inlines once
+// it has propagated them but -O2 does not, and an always-inline function
+// called through a pointer does not compile. (Forced inline everywhere, the
+// 14x14x576 stride-2 row ran 12% slower on AVX2: its clipped blocks spilled;
+// the pairs' rows are flattened instead, DepthwiseRowPairs.)
+template <int kKW, int kSW, int kR, bool kClip, bool kTail = false, int kKH = 0, int kV = 1>
 inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                            int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                            const float* HWY_RESTRICT wd, int64_t cpad, const TileOps& ops,
                            int64_t c, float* HWY_RESTRICT y, size_t count = 0,
                            const hn::Vec<hn::ScalableTag<float>>* wv = nullptr) {
+  static_assert(kV == 1 || kKH == 0, "paired vectors load their weights per row");
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
   const int64_t C = geo.xs;
+  const size_t lanes = hn::Lanes(d);
   // Columns [q_lo, q_hi) of the kCols lie inside the input.
   const int64_t q_lo = kClip ? std::max<int64_t>(0, -iw0) : 0;
   const int64_t q_hi = kClip ? std::min<int64_t>(kCols, geo.w - iw0) : kCols;
-  V acc[kR];
-  const size_t L = kTail ? count : hn::Lanes(d);
+  V acc[kV * kR];
+  const size_t L = kTail ? count : lanes;
   const float* HWY_RESTRICT b = ops.bias != nullptr ? ops.bias + c : nullptr;
-  if (!ops.sum) {  // one bias vector for every pixel (the common case)
-    const V init = b != nullptr ? hn::Load(d, b) : hn::Zero(d);
-    for (int j = 0; j < kR; ++j) acc[j] = init;
-  } else {
-    for (int j = 0; j < kR; ++j) acc[j] = InitAcc(d, y + j * geo.ys + c, L, b, ops);
+  for (int v = 0; v < kV; ++v) {
+    const float* HWY_RESTRICT bv = b != nullptr ? b + v * lanes : nullptr;
+    if (!ops.sum) {  // one bias vector for every pixel (the common case)
+      const V init = bv != nullptr ? hn::Load(d, bv) : hn::Zero(d);
+      for (int j = 0; j < kR; ++j) acc[v * kR + j] = init;
+    } else {
+      for (int j = 0; j < kR; ++j) {
+        acc[v * kR + j] = InitAcc(d, y + j * geo.ys + c + v * lanes, L, bv, ops);
+      }
+    }
   }
   // Row kh's input at column iw0 + q is xr + (iw0 + q) * C (formed only
   // for columns inside).
@@ -241,9 +259,11 @@ inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_
     for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
       const float* HWY_RESTRICT xr = x_img + (ih0 + kh * geo.dh) * geo.w * C + c;
       const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
-      V w[kKW];
-      for (int kw = 0; kw < kKW; ++kw) w[kw] = hn::Load(d, wr + kw * cpad);
-      DepthwiseBlockRow<kKW, kSW, kR, kClip, kTail>(d, xr, iw0, C, q_lo, q_hi, w, L, acc);
+      V w[kV * kKW];
+      for (int v = 0; v < kV; ++v) {
+        for (int kw = 0; kw < kKW; ++kw) w[v * kKW + kw] = hn::Load(d, wr + kw * cpad + v * lanes);
+      }
+      DepthwiseBlockRow<kKW, kSW, kR, kClip, kTail, kV>(d, xr, iw0, C, q_lo, q_hi, w, L, acc);
     }
   } else {
     (void)wd;
@@ -252,30 +272,76 @@ inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_
     for (int kh = 0; kh < kKH; ++kh) {
       if (kh < kh_lo || kh >= kh_hi) continue;
       const float* HWY_RESTRICT xr = x_img + (ih0 + kh * geo.dh) * geo.w * C + c;
-      DepthwiseBlockRow<kKW, kSW, kR, kClip, kTail>(d, xr, iw0, C, q_lo, q_hi, wv + kh * kKW,
-                                                    L, acc);
+      DepthwiseBlockRow<kKW, kSW, kR, kClip, kTail, 1>(d, xr, iw0, C, q_lo, q_hi,
+                                                       wv + kh * kKW, L, acc);
     }
   }
   if (ops.clamp) {
     const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);
-    for (int j = 0; j < kR; ++j) acc[j] = ClampV(d, acc[j], lo, hi);
+    for (int j = 0; j < kV * kR; ++j) acc[j] = ClampV(d, acc[j], lo, hi);
   }
-  for (int j = 0; j < kR; ++j) {
-    if constexpr (kTail) {
-      StoreTail(d, acc[j], y + j * geo.ys + c, L);
-    } else {
-      hn::StoreU(acc[j], d, y + j * geo.ys + c);
+  for (int v = 0; v < kV; ++v) {
+    for (int j = 0; j < kR; ++j) {
+      if constexpr (kTail) {
+        StoreTail(d, acc[j], y + j * geo.ys + c, L);
+      } else {
+        hn::StoreU(acc[v * kR + j], d, y + j * geo.ys + c + v * lanes);
+      }
     }
   }
 }
 
 // Stride 1 keeps 8 accumulators beside the 9 weights: only with 32 vector
-// registers.
+// registers (which also keep stride 2's held weights ahead of the pairs
+// below: DwStride2Rows).
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 constexpr bool kDwHoistStride1 = true;
 #else
 constexpr bool kDwHoistStride1 = false;
 #endif
+
+// Blocks of two adjacent channel vectors (kV = 2: 2 x 4 accumulators and
+// the kernel row's 6 weight vectors, 14 of AVX2's 16 registers): twice the
+// independent FMA chains of a 4-pixel block, and the two loads of a column
+// share one 64-byte line with AVX2 and SSE4 vectors. Measured on x86 only
+// (convkit-perf, best of 3 sweeps, 1 thread, Zen 5), so only there:
+// - 3x3 stride 1, rows narrower than 16 pixels (the 8-pixel blocks, 8
+//   chains, rarely fit): 7x7x1024 0.013 -> 0.011 ms on AVX3, 0.020 ->
+//   0.017 on AVX2, 0.041 -> 0.032 on SSE4; MobileNetV2's 7x7x960 9-15%
+//   faster, 14x14 layers 0-15%. Wider rows keep the 8-pixel blocks (pairs
+//   7-25% slower on 112x112 and 56x56).
+// - 3x3 stride 2 with inputs larger than L2, where the weights are not held
+//   in registers (16-register targets, or AVX3 chunks wider than two
+//   vectors), with the channels of a block inner and the whole row's
+//   channels per pass (DwStride2Rows): 19x19x512 (n = 8) 0.186 -> 0.152 ms
+//   on AVX2, 0.138 -> 0.128 on AVX3, 0.34 -> 0.27 on SSE4; MobileNetV2's
+//   112x112x96 and 56x56x144 0-10%. With L1 chunks, pairs measured 5%
+//   slower to 5% faster, and whole rows 20-50% slower on inputs within L2
+//   (14x14x576: 0.006 -> 0.009 ms on AVX3), so those keep the chunks.
+// - Not 5x5: 20-25% slower on AVX2 (28x28x240, 56x56x144 s2).
+#if HWY_ARCH_X86 && !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+constexpr bool kDwPairs = true;
+#else
+constexpr bool kDwPairs = false;
+#endif
+
+// Stride-2 3x3 rows of pairs over every channel of the task per pass
+// (chunk = the task's channels), each pixel block running over all its
+// channel vectors in turn, as oneDNN's brdgmm depthwise kernel orders its
+// loops: where the task's input rows stream from beyond L2 (measured
+// above), DepthwiseChunk's L1 chunks read each pixel's lines in as many
+// passes as chunks, with a stride of the whole pixel. Where the weights are
+// held in registers (32-register AVX3, chunks of at most two vectors), the
+// L1 chunks stay. rows: the task's output rows.
+HWY_INLINE bool DwStride2Rows(const ConvGeometry& geo, int64_t chunk, int64_t channels,
+                              int64_t rows) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  if (!kDwPairs || geo.kh != 3 || geo.kw != 3 || geo.sw != 2 || geo.dw != 1) return false;
+  if (channels < 2 * L || (kDwHoistStride1 && chunk <= 2 * L)) return false;
+  const int64_t input_bytes =
+      rows * geo.sh * geo.w * geo.xs * static_cast<int64_t>(sizeof(float));
+  return input_bytes > GetCacheSizes().l2;
+}
 
 // A whole output row for a kK x kK kernel whose kK * kK weight vectors
 // and kR + 1 more fit the target's registers: per channel vector, the
@@ -323,6 +389,57 @@ HWY_INLINE void DepthwiseRowVectors(const ConvGeometry& geo, const float* HWY_RE
     CONVKIT_DW_VEC_RUN(1)
 #undef CONVKIT_DW_VEC_RUN
   }
+}
+
+// Blocks of kR pixels of DepthwiseRowPairs from output column ow while
+// they fit; returns the next column. Pairs of vectors (kV = 2) over [c0,
+// c_pair), single vectors to c_full, then the channel tail (`tail`
+// channels).
+template <int kKW, int kSW, int kV, int kR>
+HWY_INLINE int64_t DepthwiseRowRun(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
+                                   int64_t ih0, int64_t kh_lo, int64_t kh_hi,
+                                   const float* HWY_RESTRICT wd, int64_t cpad,
+                                   const TileOps& ops, int64_t c0, int64_t c_pair,
+                                   int64_t c_full, size_t tail, float* HWY_RESTRICT yrow,
+                                   int64_t ow) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  constexpr int64_t cols = (kR - 1) * kSW + kKW;
+  for (; ow + kR <= geo.ow; ow += kR) {
+    const int64_t iw0 = ow * kSW - geo.pl;
+    float* HWY_RESTRICT y = yrow + ow * geo.ys;
+    if (iw0 < 0 || iw0 + cols > geo.w) {
+      if constexpr (kV > 1) {
+        for (int64_t c = c0; c < c_pair; c += kV * L) {
+          DepthwiseBlock<kKW, kSW, kR, true, false, 0, kV>(geo, x_img, ih0, iw0, kh_lo, kh_hi,
+                                                           wd, cpad, ops, c, y);
+        }
+      }
+      for (int64_t c = c_pair; c < c_full; c += L) {
+        DepthwiseBlock<kKW, kSW, kR, true>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c,
+                                           y);
+      }
+      if (tail != 0) {
+        DepthwiseBlock<kKW, kSW, kR, true, true>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad,
+                                                 ops, c_full, y, tail);
+      }
+    } else {
+      if constexpr (kV > 1) {
+        for (int64_t c = c0; c < c_pair; c += kV * L) {
+          DepthwiseBlock<kKW, kSW, kR, false, false, 0, kV>(geo, x_img, ih0, iw0, kh_lo, kh_hi,
+                                                            wd, cpad, ops, c, y);
+        }
+      }
+      for (int64_t c = c_pair; c < c_full; c += L) {
+        DepthwiseBlock<kKW, kSW, kR, false>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops,
+                                            c, y);
+      }
+      if (tail != 0) {
+        DepthwiseBlock<kKW, kSW, kR, false, true>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad,
+                                                  ops, c_full, y, tail);
+      }
+    }
+  }
+  return ow;
 }
 
 // A whole output row, whole channel vectors [c0, c_full): blocks of 8
@@ -378,6 +495,30 @@ HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RES
   CONVKIT_DW_RUN(1);
 #undef CONVKIT_DW_RUN
 }
+
+// DepthwiseRowBlocks with pairs of channel vectors (kDwPairs) over [c0,
+// c_pair), the rest as there: blocks of 4 pixels, then 2, 1. Flattened:
+// every block inlined (called through pointers as DepthwiseRowBlocks does,
+// g++ -O3 left them out of line here, and the AVX2 stride-2 row ran 25%
+// slower).
+template <int kKW, int kSW>
+HWY_NOINLINE HWY_FLATTEN void DepthwiseRowPairs(const ConvGeometry& geo,
+                                                const float* HWY_RESTRICT x_img, int64_t ih0,
+                                                int64_t kh_lo, int64_t kh_hi,
+                                                const float* HWY_RESTRICT wd, int64_t cpad,
+                                                const TileOps& ops, int64_t c0, int64_t c_full,
+                                                int64_t c1, float* HWY_RESTRICT yrow) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  const size_t tail = static_cast<size_t>(c1 - c_full);
+  const int64_t c_pair = c0 + (c_full - c0) / (2 * L) * (2 * L);
+  int64_t ow = 0;
+  ow = DepthwiseRowRun<kKW, kSW, 2, 4>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
+                                       c_full, tail, yrow, ow);
+  ow = DepthwiseRowRun<kKW, kSW, 2, 2>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
+                                       c_full, tail, yrow, ow);
+  DepthwiseRowRun<kKW, kSW, 2, 1>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
+                                  c_full, tail, yrow, ow);
+}
 #endif  // !HWY_HAVE_SCALABLE
 
 // Output rows r in [r0, r1) of the N * OH rows, channels [c0, c1) (c0 a
@@ -394,7 +535,7 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const float* HWY_RESTRICT wd, int64_t cpad,
                                 const TileOps& ops, float* y,
                                 int64_t r0, int64_t r1, int64_t c0,
-                                int64_t c1) {
+                                int64_t c1, bool whole_rows) {
   const hn::ScalableTag<float> d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   // Channels [c0, c_full) are whole vectors; [c_full, c1) the tail.
@@ -418,12 +559,17 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
     // vector with the pixel stride: a 19x19 layer with 512 channels ran 40%
     // slower so (AVX-512; 2x with AVX2).
     const bool hoist = geo.kh == 3 && c1 - c0 <= 2 * L;
+    // Pairs of channel vectors (kDwPairs): two whole vectors at least.
+    const bool pairs = kDwPairs && geo.kh == 3 && c_full - c0 >= 2 * L;
     if (geo.kw == 3 && geo.sw == 1) {
-      row_blocks = hoist && kDwHoistStride1 ? &DepthwiseRowVectors<3, 1, 8>
-                                            : &DepthwiseRowBlocks<3, 1>;
+      row_blocks = pairs && geo.ow < 16               ? &DepthwiseRowPairs<3, 1>
+                   : hoist && kDwHoistStride1 ? &DepthwiseRowVectors<3, 1, 8>
+                                              : &DepthwiseRowBlocks<3, 1>;
     }
     if (geo.kw == 3 && geo.sw == 2) {
-      row_blocks = hoist ? &DepthwiseRowVectors<3, 2, 4> : &DepthwiseRowBlocks<3, 2>;
+      row_blocks = hoist                ? &DepthwiseRowVectors<3, 2, 4>
+                   : pairs && whole_rows ? &DepthwiseRowPairs<3, 2>
+                                         : &DepthwiseRowBlocks<3, 2>;
     }
     if (geo.kw == 5 && geo.sw == 1) row_blocks = &DepthwiseRowBlocks<5, 1>;
     if (geo.kw == 5 && geo.sw == 2) row_blocks = &DepthwiseRowBlocks<5, 2>;
@@ -502,16 +648,20 @@ inline void PoisonPaddedTaps(const Plan& plan, const Task& task, float* y) {
 
 // One task: output rows [m0, m1) of the N * OH, channels [n0, n1), in
 // chunks of plan.dw_chunk channels, each over all the rows (its input rows
-// and weights stay in L1; channels are independent, so no result changes).
+// and weights stay in L1; channels are independent, so no result changes),
+// or all of them at once for stride-2 rows of pairs (DwStride2Rows).
 inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const float* x,
                                 float* y, void* /*ws*/) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  const int64_t chunk = plan.dw_chunk;
+  const bool whole_rows =
+      DwStride2Rows(plan.geo, plan.dw_chunk, task.n1 - task.n0, task.m1 - task.m0);
+  const int64_t chunk = whole_rows ? task.n1 - task.n0 : plan.dw_chunk;
   const TileOps ops = BlockOps(plan, plan.bias, 0, plan.geo.k);
   for (int64_t c = task.n0; c < task.n1;) {
     // The last chunk takes a tail shorter than a vector with it.
     const int64_t c_end = task.n1 - c < chunk + L ? task.n1 : c + chunk;
-    DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, ops, y, task.m0, task.m1, c, c_end);
+    DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, ops, y, task.m0, task.m1, c, c_end,
+                  whole_rows);
     c = c_end;
   }
   if (plan.nonfinite_weights) PoisonPaddedTaps(plan, task, y);
