@@ -406,9 +406,9 @@ TEST_P(ConvTest, Depthwise) {
   // Rows wide enough that a channel chunk is one or two vectors on every
   // target and cache size (DepthwiseRowVectors: weights held across the
   // row): strides 1 and 2, both borders clipped or not, channel tails,
-  // vertical padding rows, blocks of every width at the row's end. Under
-  // conv_test_small_caches the stride-2 ones exceed L2: whole rows of
-  // channel pairs where the weights are not held (DwStride2Rows).
+  // vertical padding rows, blocks of every width at the row's end; at
+  // stride 2, whole rows of channel pairs where the weights are not held
+  // (DwStride2Rows).
   for (const char* rest : {"ci=17,co=17,g=17,k=3x3,p=1", "ci=33,co=33,g=33,k=3x3,s=2,p=1",
                            "ci=16,co=16,g=16,k=3x3,s=2,p=0:1:0:1,bias=1",
                            "ci=9,co=9,g=9,k=3x3,s=2,p=1,d=2x1",
@@ -417,9 +417,9 @@ TEST_P(ConvTest, Depthwise) {
       specs.push_back(std::string("n=2,h=5,w=") + w + "," + rest);
     }
   }
-  // Narrow stride-2 rows whose AVX3 chunks hold three vectors and more
-  // (beyond L2 under conv_test_small_caches: whole rows of pairs on AVX3).
-  specs.push_back("n=16,h=4,w=4,ci=97,co=97,g=97,k=3x3,s=2,p=1,bias=1");
+  // Stride-2 rows of 9 pixels whose AVX3 chunks hold three vectors and
+  // more: whole rows of pairs there too (DwStride2Rows), a tail after them.
+  specs.push_back("n=2,h=6,w=17,ci=97,co=97,g=97,k=3x3,s=2,p=1,bias=1");
   TestShapes(target(), specs);
 }
 
@@ -454,9 +454,8 @@ TEST_P(ConvTest, PostOps) {
       "n=1,h=11,w=21,ci=20,co=20,k=5x5,s=2,g=20,p=2",
       "n=1,h=7,w=8,ci=12,co=18,k=3x3,g=3,p=1:0:0:1",
       // Depthwise pairs of channel vectors: stride 2 (whole rows of
-      // channels where the input exceeds L2: conv_test_small_caches),
-      // stride 1 on a narrow row; a single vector after the pairs, or a
-      // tail.
+      // channels), stride 1 on a narrow row; a single vector after the
+      // pairs, or a tail.
       "n=2,h=9,w=24,ci=40,co=40,k=3x3,s=2,g=40,p=1",
       "n=1,h=7,w=9,ci=40,co=40,k=3x3,g=40,p=1",
   };

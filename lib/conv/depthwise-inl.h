@@ -17,7 +17,6 @@
 #include <limits>
 
 #include "hwy/highway.h"
-#include "lib/common/cache.h"
 #include "lib/common/geometry.h"
 #include "lib/conv/plan.h"
 #include "lib/gemm/tile-inl.h"
@@ -310,14 +309,13 @@ constexpr bool kDwHoistStride1 = false;
 //   0.017 on AVX2, 0.041 -> 0.032 on SSE4; MobileNetV2's 7x7x960 9-15%
 //   faster, 14x14 layers 0-15%. Wider rows keep the 8-pixel blocks (pairs
 //   7-25% slower on 112x112 and 56x56).
-// - 3x3 stride 2 with inputs larger than L2, where the weights are not held
-//   in registers (16-register targets, or AVX3 chunks wider than two
-//   vectors), with the channels of a block inner and the whole row's
-//   channels per pass (DwStride2Rows): 19x19x512 (n = 8) 0.186 -> 0.152 ms
-//   on AVX2, 0.138 -> 0.128 on AVX3, 0.34 -> 0.27 on SSE4; MobileNetV2's
-//   112x112x96 and 56x56x144 0-10%. With L1 chunks, pairs measured 5%
-//   slower to 5% faster, and whole rows 20-50% slower on inputs within L2
-//   (14x14x576: 0.006 -> 0.009 ms on AVX3), so those keep the chunks.
+// - 3x3 stride 2 with output rows of 8 pixels and more, where the weights
+//   are not held in registers (16-register targets, or AVX3 chunks wider
+//   than two vectors), with the channels of a block inner and the whole
+//   row's channels per pass (DwStride2Rows): 19x19x512 (n = 8) 0.186 ->
+//   0.152 ms on AVX2, 0.138 -> 0.128 on AVX3, 0.34 -> 0.27 on SSE4; at
+//   n = 1 0.020 -> 0.018 on AVX2; MobileNetV2's 112x112x96 and 56x56x144
+//   0-10%. With L1 chunks, pairs measured 5% slower to 5% faster.
 // - Not 5x5: 20-25% slower on AVX2 (28x28x240, 56x56x144 s2).
 #if HWY_ARCH_X86 && !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
 constexpr bool kDwPairs = true;
@@ -328,19 +326,18 @@ constexpr bool kDwPairs = false;
 // Stride-2 3x3 rows of pairs over every channel of the task per pass
 // (chunk = the task's channels), each pixel block running over all its
 // channel vectors in turn, as oneDNN's brdgmm depthwise kernel orders its
-// loops: where the task's input rows stream from beyond L2 (measured
-// above), DepthwiseChunk's L1 chunks read each pixel's lines in as many
-// passes as chunks, with a stride of the whole pixel. Where the weights are
-// held in registers (32-register AVX3, chunks of at most two vectors), the
-// L1 chunks stay. rows: the task's output rows.
-HWY_INLINE bool DwStride2Rows(const ConvGeometry& geo, int64_t chunk, int64_t channels,
-                              int64_t rows) {
+// loops, where DepthwiseChunk's L1 chunks read each pixel's lines in as
+// many passes as chunks, with a stride of the whole pixel. Output rows of
+// 8 pixels and more (measured above): 10-15% faster on 19x19 and 20x20
+// inputs with 512 channels and 38x38 with 128 on AVX2, within L2 or not;
+// rows of 7 (14x14x576, 13x13x960) 10-50% slower, so those keep the
+// chunks. Where the weights are held in registers (32-register AVX3,
+// chunks of at most two vectors), the L1 chunks stay.
+HWY_INLINE bool DwStride2Rows(const ConvGeometry& geo, int64_t chunk, int64_t channels) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   if (!kDwPairs || geo.kh != 3 || geo.kw != 3 || geo.sw != 2 || geo.dw != 1) return false;
   if (channels < 2 * L || (kDwHoistStride1 && chunk <= 2 * L)) return false;
-  const int64_t input_bytes =
-      rows * geo.sh * geo.w * geo.xs * static_cast<int64_t>(sizeof(float));
-  return input_bytes > GetCacheSizes().l2;
+  return geo.ow >= 8;
 }
 
 // A whole output row for a kK x kK kernel whose kK * kK weight vectors
@@ -653,8 +650,7 @@ inline void PoisonPaddedTaps(const Plan& plan, const Task& task, float* y) {
 inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const float* x,
                                 float* y, void* /*ws*/) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  const bool whole_rows =
-      DwStride2Rows(plan.geo, plan.dw_chunk, task.n1 - task.n0, task.m1 - task.m0);
+  const bool whole_rows = DwStride2Rows(plan.geo, plan.dw_chunk, task.n1 - task.n0);
   const int64_t chunk = whole_rows ? task.n1 - task.n0 : plan.dw_chunk;
   const TileOps ops = BlockOps(plan, plan.bias, 0, plan.geo.k);
   for (int64_t c = task.n0; c < task.n1;) {
