@@ -533,6 +533,7 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const TileOps& ops, float* y,
                                 int64_t r0, int64_t r1, int64_t c0,
                                 int64_t c1, bool whole_rows) {
+  (void)whole_rows;  // fixed-width targets only
   const hn::ScalableTag<float> d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   // Channels [c0, c_full) are whole vectors; [c_full, c1) the tail.
@@ -650,7 +651,11 @@ inline void PoisonPaddedTaps(const Plan& plan, const Task& task, float* y) {
 inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const float* x,
                                 float* y, void* /*ws*/) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+#if !HWY_HAVE_SCALABLE
   const bool whole_rows = DwStride2Rows(plan.geo, plan.dw_chunk, task.n1 - task.n0);
+#else
+  const bool whole_rows = false;  // no pairs for sizeless vectors
+#endif
   const int64_t chunk = whole_rows ? task.n1 - task.n0 : plan.dw_chunk;
   const TileOps ops = BlockOps(plan, plan.bias, 0, plan.geo.k);
   for (int64_t c = task.n0; c < task.n1;) {
