@@ -389,8 +389,8 @@ TEST_P(ConvTest, Groups) {
 }
 
 // Depthwise across channel tails (lanes 16/8/4/1), strides, paddings,
-// dilations and batch. Rows narrower than 16 pixels take pairs of channel
-// vectors (kDwPairs) where the channels hold two whole vectors: 12 and 56
+// dilations and batch. Rows narrower than 16 pixels (32 on AVX3) take pairs
+// of channel vectors (kDwPairs) where the channels hold two whole vectors: 12 and 56
 // leave one whole vector after the pairs (SSE4; AVX2 and AVX3), 33 and 65 a
 // tail.
 TEST_P(ConvTest, Depthwise) {
@@ -415,6 +415,16 @@ TEST_P(ConvTest, Depthwise) {
                            "ci=8,co=8,g=8,k=3x3,p=1:0:1:0,bias=1,min=0"}) {
     for (const char* w : {"200", "203", "206"}) {
       specs.push_back(std::string("n=2,h=5,w=") + w + "," + rest);
+    }
+  }
+  // Stride-1 rows of pairs in blocks of 6 pixels (32-register targets, rows
+  // narrower than 32): 6-pixel blocks clipped at the left, inside and
+  // clipped at the right, then blocks of 4, 2 and 1; a single vector or a
+  // tail after the pairs.
+  for (const char* w : {"12", "15", "17", "31"}) {
+    for (const char* c : {"33", "48"}) {
+      specs.push_back(std::string("n=1,h=4,w=") + w + ",ci=" + c + ",co=" + c + ",g=" + c +
+                      ",k=3x3,p=1,bias=1");
     }
   }
   // Stride-2 rows of 9 pixels whose AVX3 chunks hold three vectors and

@@ -290,13 +290,14 @@ inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_
   }
 }
 
-// Stride 1 keeps 8 accumulators beside the 9 weights: only with 32 vector
-// registers (which also keep stride 2's held weights ahead of the pairs
-// below: DwStride2Rows).
+// 32 vector registers (AVX-512): stride 1 keeps 8 accumulators beside the
+// 9 held weights (DepthwiseRowVectors), stride 2's held weights stay ahead
+// of the pairs below (DwStride2Rows), and pairs of channel vectors take 6
+// pixels per block (DepthwiseRowPairs).
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr bool kDwHoistStride1 = true;
+constexpr bool kDw32Regs = true;
 #else
-constexpr bool kDwHoistStride1 = false;
+constexpr bool kDw32Regs = false;
 #endif
 
 // Blocks of two adjacent channel vectors (kV = 2: 2 x 4 accumulators and
@@ -308,7 +309,11 @@ constexpr bool kDwHoistStride1 = false;
 //   chains, rarely fit): 7x7x1024 0.013 -> 0.011 ms on AVX3, 0.020 ->
 //   0.017 on AVX2, 0.041 -> 0.032 on SSE4; MobileNetV2's 7x7x960 9-15%
 //   faster, 14x14 layers 0-15%. Wider rows keep the 8-pixel blocks (pairs
-//   7-25% slower on 112x112 and 56x56).
+//   7-25% slower on 112x112 and 56x56). With 32 registers, blocks of 6
+//   pixels (12 chains) first, and rows narrower than 32: 14x14x576 and
+//   14x14x512 13-15% faster, 7x7x960 17%, 28x28x256 30% (28x28x192 even;
+//   AVX2 rows of 16 to 31 pixels measured even or slower with pairs, and
+//   6-pixel stride-2 blocks even on AVX3).
 // - 3x3 stride 2 with output rows of 8 pixels and more, where the weights
 //   are not held in registers (16-register targets, or AVX3 chunks wider
 //   than two vectors), with the channels of a block inner and the whole
@@ -336,7 +341,7 @@ constexpr bool kDwPairs = false;
 HWY_INLINE bool DwStride2Rows(const ConvGeometry& geo, int64_t chunk, int64_t channels) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   if (!kDwPairs || geo.kh != 3 || geo.kw != 3 || geo.sw != 2 || geo.dw != 1) return false;
-  if (channels < 2 * L || (kDwHoistStride1 && chunk <= 2 * L)) return false;
+  if (channels < 2 * L || (kDw32Regs && chunk <= 2 * L)) return false;
   return geo.ow >= 8;
 }
 
@@ -389,10 +394,9 @@ HWY_INLINE void DepthwiseRowVectors(const ConvGeometry& geo, const float* HWY_RE
 }
 
 // Blocks of kR pixels of DepthwiseRowPairs from output column ow while
-// they fit; returns the next column. Pairs of vectors (kV = 2) over [c0,
-// c_pair), single vectors to c_full, then the channel tail (`tail`
-// channels).
-template <int kKW, int kSW, int kV, int kR>
+// they fit; returns the next column. Pairs of vectors over [c0, c_pair),
+// single vectors to c_full, then the channel tail (`tail` channels).
+template <int kKW, int kSW, int kR>
 HWY_INLINE int64_t DepthwiseRowRun(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                    int64_t ih0, int64_t kh_lo, int64_t kh_hi,
                                    const float* HWY_RESTRICT wd, int64_t cpad,
@@ -405,11 +409,9 @@ HWY_INLINE int64_t DepthwiseRowRun(const ConvGeometry& geo, const float* HWY_RES
     const int64_t iw0 = ow * kSW - geo.pl;
     float* HWY_RESTRICT y = yrow + ow * geo.ys;
     if (iw0 < 0 || iw0 + cols > geo.w) {
-      if constexpr (kV > 1) {
-        for (int64_t c = c0; c < c_pair; c += kV * L) {
-          DepthwiseBlock<kKW, kSW, kR, true, false, 0, kV>(geo, x_img, ih0, iw0, kh_lo, kh_hi,
-                                                           wd, cpad, ops, c, y);
-        }
+      for (int64_t c = c0; c < c_pair; c += 2 * L) {
+        DepthwiseBlock<kKW, kSW, kR, true, false, 0, 2>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd,
+                                                        cpad, ops, c, y);
       }
       for (int64_t c = c_pair; c < c_full; c += L) {
         DepthwiseBlock<kKW, kSW, kR, true>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c,
@@ -420,11 +422,9 @@ HWY_INLINE int64_t DepthwiseRowRun(const ConvGeometry& geo, const float* HWY_RES
                                                  ops, c_full, y, tail);
       }
     } else {
-      if constexpr (kV > 1) {
-        for (int64_t c = c0; c < c_pair; c += kV * L) {
-          DepthwiseBlock<kKW, kSW, kR, false, false, 0, kV>(geo, x_img, ih0, iw0, kh_lo, kh_hi,
-                                                            wd, cpad, ops, c, y);
-        }
+      for (int64_t c = c0; c < c_pair; c += 2 * L) {
+        DepthwiseBlock<kKW, kSW, kR, false, false, 0, 2>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd,
+                                                         cpad, ops, c, y);
       }
       for (int64_t c = c_pair; c < c_full; c += L) {
         DepthwiseBlock<kKW, kSW, kR, false>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops,
@@ -494,7 +494,8 @@ HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RES
 }
 
 // DepthwiseRowBlocks with pairs of channel vectors (kDwPairs) over [c0,
-// c_pair), the rest as there: blocks of 4 pixels, then 2, 1. Flattened:
+// c_pair), the rest as there: blocks of 4 pixels (6 first at stride 1 with
+// 32 registers), then 2, 1. Flattened:
 // every block inlined (called through pointers as DepthwiseRowBlocks does,
 // g++ -O3 left them out of line here, and the AVX2 stride-2 row ran 25%
 // slower).
@@ -509,12 +510,16 @@ HWY_NOINLINE HWY_FLATTEN void DepthwiseRowPairs(const ConvGeometry& geo,
   const size_t tail = static_cast<size_t>(c1 - c_full);
   const int64_t c_pair = c0 + (c_full - c0) / (2 * L) * (2 * L);
   int64_t ow = 0;
-  ow = DepthwiseRowRun<kKW, kSW, 2, 4>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
-                                       c_full, tail, yrow, ow);
-  ow = DepthwiseRowRun<kKW, kSW, 2, 2>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
-                                       c_full, tail, yrow, ow);
-  DepthwiseRowRun<kKW, kSW, 2, 1>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
-                                  c_full, tail, yrow, ow);
+  if constexpr (kDw32Regs && kSW == 1) {  // 12 accumulators and 6 weights
+    ow = DepthwiseRowRun<kKW, kSW, 6>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
+                                      c_full, tail, yrow, ow);
+  }
+  ow = DepthwiseRowRun<kKW, kSW, 4>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
+                                    c_full, tail, yrow, ow);
+  ow = DepthwiseRowRun<kKW, kSW, 2>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
+                                    c_full, tail, yrow, ow);
+  DepthwiseRowRun<kKW, kSW, 1>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair, c_full,
+                               tail, yrow, ow);
 }
 #endif  // !HWY_HAVE_SCALABLE
 
@@ -560,9 +565,11 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
     // Pairs of channel vectors (kDwPairs): two whole vectors at least.
     const bool pairs = kDwPairs && geo.kh == 3 && c_full - c0 >= 2 * L;
     if (geo.kw == 3 && geo.sw == 1) {
-      row_blocks = pairs && geo.ow < 16               ? &DepthwiseRowPairs<3, 1>
-                   : hoist && kDwHoistStride1 ? &DepthwiseRowVectors<3, 1, 8>
-                                              : &DepthwiseRowBlocks<3, 1>;
+      // Rows narrower than 16 pixels (32 with 32 registers) take pairs.
+      const bool narrow = geo.ow < (kDw32Regs ? 32 : 16);
+      row_blocks = pairs && narrow      ? &DepthwiseRowPairs<3, 1>
+                   : hoist && kDw32Regs ? &DepthwiseRowVectors<3, 1, 8>
+                                        : &DepthwiseRowBlocks<3, 1>;
     }
     if (geo.kw == 3 && geo.sw == 2) {
       row_blocks = hoist                ? &DepthwiseRowVectors<3, 2, 4>
