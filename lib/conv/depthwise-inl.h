@@ -199,6 +199,34 @@ HWY_INLINE void DepthwiseBlockRow(D d, const float* HWY_RESTRICT xr, int64_t iw0
   }
 }
 
+// One kernel row of DepthwiseBlock in tap order, as oneDNN's brdgmm kernel
+// runs it: per tap, its kV weight vectors, then each pixel's kV input
+// vectors as FMA operands (no input vector held across taps: kV weights
+// and kV x kR accumulators only). The FMAs per output keep their order.
+template <int kKW, int kSW, int kR, bool kClip, int kV, class D>
+HWY_INLINE void DepthwiseBlockRowTaps(D d, const float* HWY_RESTRICT xr, int64_t iw0, int64_t C,
+                                      int64_t q_lo, int64_t q_hi,
+                                      const float* HWY_RESTRICT wr, int64_t cpad,
+                                      hn::Vec<D>* acc) {
+  const size_t lanes = hn::Lanes(d);
+#pragma GCC unroll 16
+  for (int kw = 0; kw < kKW; ++kw) {
+    hn::Vec<D> w[kV];
+#pragma GCC unroll 4
+    for (int v = 0; v < kV; ++v) w[v] = hn::Load(d, wr + kw * cpad + v * lanes);
+#pragma GCC unroll 16
+    for (int j = 0; j < kR; ++j) {
+      const int q = j * kSW + kw;
+      if (kClip && (q < q_lo || q >= q_hi)) continue;
+      const float* HWY_RESTRICT xp = xr + (iw0 + q) * C;
+#pragma GCC unroll 4
+      for (int v = 0; v < kV; ++v) {
+        acc[v * kR + j] = hn::MulAdd(hn::LoadU(d, xp + v * lanes), w[v], acc[v * kR + j]);
+      }
+    }
+  }
+}
+
 // kR horizontally adjacent output pixels, the first one's tap 0 at input
 // column iw0, one whole channel vector at c, for a kernel kKW wide with
 // stride kSW and no horizontal dilation: each input column is loaded once
@@ -217,19 +245,22 @@ HWY_INLINE void DepthwiseBlockRow(D d, const float* HWY_RESTRICT xr, int64_t iw0
 // `count` < Lanes channels of the channel tail (masked loads and stores;
 // weights and bias are padded to whole vectors). kV = 2: two adjacent
 // whole channel vectors, c and c + Lanes, with the kernel row's weights
-// loaded per row (kDwPairs). Plain inline, not HWY_INLINE:
+// loaded per row (kDwPairs); kTaps: those rows in tap order
+// (DepthwiseBlockRowTaps). Plain inline, not HWY_INLINE:
 // DepthwiseRowBlocks calls it through pointers, which g++ -O3 inlines once
 // it has propagated them but -O2 does not, and an always-inline function
 // called through a pointer does not compile. (Forced inline everywhere, the
 // 14x14x576 stride-2 row ran 12% slower on AVX2: its clipped blocks spilled;
 // the pairs' rows are flattened instead, DepthwiseRowPairs.)
-template <int kKW, int kSW, int kR, bool kClip, bool kTail = false, int kKH = 0, int kV = 1>
+template <int kKW, int kSW, int kR, bool kClip, bool kTail = false, int kKH = 0, int kV = 1,
+          bool kTaps = false>
 inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                            int64_t ih0, int64_t iw0, int64_t kh_lo, int64_t kh_hi,
                            const float* HWY_RESTRICT wd, int64_t cpad, const TileOps& ops,
                            int64_t c, float* HWY_RESTRICT y, size_t count = 0,
                            const hn::Vec<hn::ScalableTag<float>>* wv = nullptr) {
   static_assert(kV == 1 || kKH == 0, "paired vectors load their weights per row");
+  static_assert(!kTaps || (kKH == 0 && !kTail), "tap order: whole vectors, weights per tap");
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr int kCols = (kR - 1) * kSW + kKW;  // input columns read
@@ -258,6 +289,10 @@ inline void DepthwiseBlock(const ConvGeometry& geo, const float* HWY_RESTRICT x_
     for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
       const float* HWY_RESTRICT xr = x_img + (ih0 + kh * geo.dh) * geo.w * C + c;
       const float* HWY_RESTRICT wr = wd + kh * kKW * cpad + c;
+      if constexpr (kTaps) {
+        DepthwiseBlockRowTaps<kKW, kSW, kR, kClip, kV>(d, xr, iw0, C, q_lo, q_hi, wr, cpad, acc);
+        continue;
+      }
       V w[kV * kKW];
       for (int v = 0; v < kV; ++v) {
         for (int kw = 0; kw < kKW; ++kw) w[v * kKW + kw] = hn::Load(d, wr + kw * cpad + v * lanes);
@@ -328,6 +363,23 @@ constexpr bool kDwPairs = true;
 constexpr bool kDwPairs = false;
 #endif
 
+// AVX2's stride-2 rows of pairs (DwStride2Rows) start with blocks of 6
+// pixels in tap order (DepthwiseBlockRowTaps): 12 accumulators, where the
+// column order's 8 (4 pixels, with the kernel row's 6 weights held) left
+// the FMA chains too few. Column order saves loads that stride 2 barely
+// reuses (9 columns for 12 pixel-taps of a 4-pixel row). convkit-perf,
+// 1 thread, best of 3-5 alternated runs: MobileNetV2's 112x112x96
+// 49-50 -> 54-56 GFLOP/s, 56x56x144 49-51 -> 53-55, 28x28x192 52 -> 57;
+// 38x38x128 +9%; 19x19x512 and 28x28x256 even. Not elsewhere: SSE4 (no
+// FMA, no unaligned memory operands: 12 accumulators spill) 25% slower,
+// stride 1 (column order reuses each input for 3 taps) 5-10% slower, AVX3
+// 4-10% slower or faster by layer; 7-pixel blocks spill.
+#if HWY_TARGET == HWY_AVX2
+constexpr bool kDwStride2Taps = true;
+#else
+constexpr bool kDwStride2Taps = false;
+#endif
+
 // Stride-2 3x3 rows of pairs over every channel of the task per pass
 // (chunk = the task's channels), each pixel block running over all its
 // channel vectors in turn, as oneDNN's brdgmm depthwise kernel orders its
@@ -394,9 +446,10 @@ HWY_INLINE void DepthwiseRowVectors(const ConvGeometry& geo, const float* HWY_RE
 }
 
 // Blocks of kR pixels of DepthwiseRowPairs from output column ow while
-// they fit; returns the next column. Pairs of vectors over [c0, c_pair),
-// single vectors to c_full, then the channel tail (`tail` channels).
-template <int kKW, int kSW, int kR>
+// they fit; returns the next column. Pairs of vectors over [c0, c_pair)
+// (kTaps: in tap order), single vectors to c_full, then the channel tail
+// (`tail` channels).
+template <int kKW, int kSW, int kR, bool kTaps = false>
 HWY_INLINE int64_t DepthwiseRowRun(const ConvGeometry& geo, const float* HWY_RESTRICT x_img,
                                    int64_t ih0, int64_t kh_lo, int64_t kh_hi,
                                    const float* HWY_RESTRICT wd, int64_t cpad,
@@ -410,8 +463,8 @@ HWY_INLINE int64_t DepthwiseRowRun(const ConvGeometry& geo, const float* HWY_RES
     float* HWY_RESTRICT y = yrow + ow * geo.ys;
     if (iw0 < 0 || iw0 + cols > geo.w) {
       for (int64_t c = c0; c < c_pair; c += 2 * L) {
-        DepthwiseBlock<kKW, kSW, kR, true, false, 0, 2>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd,
-                                                        cpad, ops, c, y);
+        DepthwiseBlock<kKW, kSW, kR, true, false, 0, 2, kTaps>(geo, x_img, ih0, iw0, kh_lo,
+                                                               kh_hi, wd, cpad, ops, c, y);
       }
       for (int64_t c = c_pair; c < c_full; c += L) {
         DepthwiseBlock<kKW, kSW, kR, true>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops, c,
@@ -423,8 +476,8 @@ HWY_INLINE int64_t DepthwiseRowRun(const ConvGeometry& geo, const float* HWY_RES
       }
     } else {
       for (int64_t c = c0; c < c_pair; c += 2 * L) {
-        DepthwiseBlock<kKW, kSW, kR, false, false, 0, 2>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd,
-                                                         cpad, ops, c, y);
+        DepthwiseBlock<kKW, kSW, kR, false, false, 0, 2, kTaps>(geo, x_img, ih0, iw0, kh_lo,
+                                                                kh_hi, wd, cpad, ops, c, y);
       }
       for (int64_t c = c_pair; c < c_full; c += L) {
         DepthwiseBlock<kKW, kSW, kR, false>(geo, x_img, ih0, iw0, kh_lo, kh_hi, wd, cpad, ops,
@@ -495,7 +548,7 @@ HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RES
 
 // DepthwiseRowBlocks with pairs of channel vectors (kDwPairs) over [c0,
 // c_pair), the rest as there: blocks of 4 pixels (6 first at stride 1 with
-// 32 registers), then 2, 1. Flattened:
+// 32 registers, and at stride 2 in tap order on AVX2), then 2, 1. Flattened:
 // every block inlined (called through pointers as DepthwiseRowBlocks does,
 // g++ -O3 left them out of line here, and the AVX2 stride-2 row ran 25%
 // slower).
@@ -513,6 +566,10 @@ HWY_NOINLINE HWY_FLATTEN void DepthwiseRowPairs(const ConvGeometry& geo,
   if constexpr (kDw32Regs && kSW == 1) {  // 12 accumulators and 6 weights
     ow = DepthwiseRowRun<kKW, kSW, 6>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
                                       c_full, tail, yrow, ow);
+  }
+  if constexpr (kDwStride2Taps && kSW == 2) {  // 12 accumulators and 2 weights
+    ow = DepthwiseRowRun<kKW, kSW, 6, true>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0,
+                                            c_pair, c_full, tail, yrow, ow);
   }
   ow = DepthwiseRowRun<kKW, kSW, 4>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
                                     c_full, tail, yrow, ow);
