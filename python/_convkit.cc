@@ -65,6 +65,7 @@ nb::dict PlanDict(const convkit::PlanInfo& p) {
   d["kernel"] = p.kernel;
   d["target"] = p.target;
   d["mr"] = p.mr;
+  d["tile_rows"] = p.tile_rows;
   d["nr"] = p.nr;
   d["mc"] = p.mc;
   d["kc"] = p.kc;

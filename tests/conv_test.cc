@@ -2,6 +2,7 @@
 // remainders of every blocking dimension, strides, paddings, dilations,
 // groups, batch, bias; every applicable algorithm; thread counts compared
 // bit for bit; the exact (integer) tier.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -11,6 +12,7 @@
 
 #include "convkit/convkit.h"
 #include "gtest/gtest.h"
+#include "lib/common/cache.h"
 #include "tests/testing/conv_tester.h"
 #include "tests/testing/targets.h"
 
@@ -175,6 +177,45 @@ TEST_P(ConvTest, HalfRowTiles) {
     specs.push_back("n=1,h=6,w=" + w + ",ci=33,co=16,k=5x5,p=2,sum=1");
     specs.push_back("n=1,h=7,w=" + w2 + ",ci=36,co=20,k=3x3,s=2,p=1,min=0");
   }
+  TestShapes(target(), specs, false);
+}
+
+// 1x1 layers whose input pixels are a multiple of the L1d way size apart
+// (4 KiB here, 1 KiB under CONVKIT_CACHE=8K,64K): the direct GEMM runs tiles
+// of at most ways - 2 rows (plan.cc, SetConflictRows) where that is below
+// MR, in equal tiles. Pixel counts below, at and past a tile, 49 (7x7),
+// across images, stride 2, channel tails and post-ops; a pixel stride just
+// off the way size keeps MR.
+TEST_P(ConvTest, SetConflictTiles) {
+  const CacheSizes caches = GetCacheSizes();
+  const int64_t way_floats = L1dWayBytes(caches) / static_cast<int64_t>(sizeof(float));
+  ASSERT_GT(way_floats, 0);
+  const std::string ci = std::to_string(2 * way_floats), ci2 = std::to_string(way_floats);
+  const std::string ci_off = std::to_string(2 * way_floats + 8);
+  const PlanInfo conflict = PlanOf(target(), "n=1,h=7,w=7,ci=" + ci + ",co=40,k=1x1",
+                                   Algorithm::kDirectGemm);
+  const PlanInfo apart = PlanOf(target(), "n=1,h=7,w=7,ci=" + ci_off + ",co=40,k=1x1",
+                                Algorithm::kDirectGemm);
+  const int64_t cap = std::max<int64_t>(caches.l1d_ways - 2, 4);
+  EXPECT_EQ(apart.mr, apart.tile_rows);
+  if (cap < conflict.mr) {
+    const int64_t tiles = (49 + cap - 1) / cap, rows = (49 + tiles - 1) / tiles;
+    EXPECT_EQ(rows, conflict.tile_rows) << "49 pixels in equal tiles of at most " << cap;
+    EXPECT_EQ(0, conflict.mc % conflict.tile_rows);
+    EXPECT_EQ(rows, PlanOf(target(), "n=1,h=14,w=14,ci=" + ci2 + ",co=40,k=1x1,s=2",
+                        Algorithm::kDirectGemm).tile_rows);
+  } else {
+    EXPECT_EQ(conflict.mr, conflict.tile_rows);
+  }
+  const std::vector<std::string> specs = {
+      "n=1,h=7,w=7,ci=" + ci + ",co=40,k=1x1",
+      "n=1,h=1,w=3,ci=" + ci + ",co=17,k=1x1",
+      "n=1,h=1,w=" + std::to_string(cap) + ",ci=" + ci + ",co=16,k=1x1",
+      "n=1,h=1,w=" + std::to_string(2 * cap + 1) + ",ci=" + ci + ",co=33,k=1x1,sum=1",
+      "n=2,h=5,w=5,ci=" + ci + ",co=9,k=1x1,min=0",
+      "n=1,h=14,w=14,ci=" + ci2 + ",co=40,k=1x1,s=2",
+      "n=1,h=7,w=7,ci=" + ci_off + ",co=40,k=1x1",
+  };
   TestShapes(target(), specs, false);
 }
 
@@ -826,7 +867,9 @@ TEST_P(ConvTest, PlanReportsWhatRuns) {
   EXPECT_NE(std::string::npos, info.kernel.find("f32_igemm_")) << info.kernel;
   EXPECT_GT(info.mr, 0);
   EXPECT_GT(info.nr, 0);
-  EXPECT_EQ(0, info.mc % info.mr);
+  EXPECT_GE(info.tile_rows, 1);
+  EXPECT_LE(info.tile_rows, info.mr);
+  EXPECT_EQ(0, info.mc % info.tile_rows);
   EXPECT_EQ(0, info.nc % info.nr);
   EXPECT_GT(info.workspace_bytes, 0u);
   o.algorithm = Algorithm::kIm2colGemm;

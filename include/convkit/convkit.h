@@ -278,6 +278,9 @@ struct PlanInfo {
   int64_t mr = 0, nr = 0;            // register tile (GEMM algorithms; the
                                      // sliding window: pixels x one vector;
                                      // pixel lanes: channels x pixels)
+  int64_t tile_rows = 0;             // rows per tile the GEMM runs: mr, or
+                                     // fewer (narrow tiles: short output
+                                     // rows, 1x1 rows crowding L1d sets)
   int64_t mc = 0, kc = 0, nc = 0;    // cache blocks (GEMM algorithms)
   int64_t out_h = 0, out_w = 0;
   int threads = 0;                   // threads the call would use

@@ -12,15 +12,22 @@ namespace convkit {
 struct CacheSizes {
   int64_t l1d = 0;  // bytes of level-1 data cache per core
   int64_t l2 = 0;   // bytes of level-2 cache per core
+  int64_t l1d_ways = 0;  // L1d associativity: 12 on Zen 5 and Sapphire
+                         // Rapids, 8 on Zen 4
 };
 
 // Read once (sysconf, else /sys/devices/system/cpu/cpu0/cache), then cached.
 // Values the system does not report, or reports outside [8 KiB, 64 MiB],
-// fall back to 32 KiB and 512 KiB, the smallest of current x86 and Arm cores.
-// The environment variable CONVKIT_CACHE="L1D,L2" (bytes, or with a K or M
-// suffix, e.g. "48K,2M") overrides both, for testing blockings of other
-// machines.
+// fall back to 32 KiB and 512 KiB, the smallest of current x86 and Arm cores;
+// the associativity outside [1, 64] to 8. The environment variable
+// CONVKIT_CACHE="L1D,L2[,WAYS]" (bytes, or with a K or M suffix, e.g.
+// "48K,2M,12") overrides them, for testing blockings of other machines (the
+// ways then default to 8, not the machine's).
 CacheSizes GetCacheSizes();
+
+// Bytes between addresses that share an L1d set: L1d size / ways (4 KiB on
+// current x86 cores), or 0 if that is not a power of two of at least a line.
+int64_t L1dWayBytes(const CacheSizes& c);
 
 // The hints below are always inlined: GCC's interprocedural analysis finds
 // a call to them free of side effects and deletes it, hints and all (the

@@ -4,6 +4,7 @@
 #include "lib/conv/plan.h"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -352,6 +353,33 @@ Blocking PackedBlockingForK(int64_t depth, const TileShape& t) {
   return b;
 }
 
+// Tile rows for a 1x1 layer whose tile's input rows would crowd a few L1d
+// sets, else 0 (MR). A 1x1 tile reads its MR input rows side by side, a line
+// of each at a time; rows a multiple of the way size apart (L1dWayBytes: 4
+// KiB on x86, so 1024 or 2048 input channels, or 512 at stride 2) all map to
+// one set, and 14 rows overflow its 12 ways (Zen 5; Zen 4 has 8). At most
+// ways - 2 rows per set group leaves room for the weight and output lines:
+// ResNet-50's layer4.1.conv1 (7x7, 2048 -> 512) ran 282 GFLOP/s in tiles
+// of 10 rows against 262 in tiles of 14 (12 rows: 265), layer4.0.conv1 and
+// layer3.1.conv1 (1024 channels, 14x14) 282 against 272, layer3.0 and
+// layer4.0's downsampling (stride 2) 2-3% faster; 1x1 layers whose rows do
+// not alias (1000 or 512 channels) ran fastest at 14, and 3x3 layers with
+// 8 KiB pixels (ResNeXt, 64 channels per group) gained nothing. Rows go in
+// equal tiles (49 pixels: 10, 10, 10, 10, 9), at least 4.
+int64_t SetConflictRows(const ConvGeometry& geo, const TileShape& t, const CacheSizes& c) {
+  const int64_t way = L1dWayBytes(c);
+  if (way == 0 || geo.taps != 1) return 0;
+  // Bytes between adjacent rows of a tile, modulo the way size; its rows
+  // then fall into way / gcd(step, way) groups of sets (lines count as one).
+  const int64_t f = static_cast<int64_t>(sizeof(float));
+  const int64_t step = (geo.sw % way) * (geo.xs % way * f % way) % way;
+  const int64_t groups = way / std::max<int64_t>(std::gcd(step == 0 ? way : step, way), 64);
+  const int64_t cap = std::max<int64_t>((c.l1d_ways - 2) * groups, 4);
+  if (cap >= t.mr) return 0;
+  const int64_t m = std::max<int64_t>(geo.m, 1);
+  return std::min(cap, DivCeil(m, DivCeil(m, cap)));
+}
+
 Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   Blocking b = DirectBlockingForK(geo.k, t);
   b.hints.prefetch_c = PrefetchOutput(geo);
@@ -366,6 +394,7 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
              vertical_padding) {
     b.mr = geo.ow / 2;
   }
+  if (b.mr == 0) b.mr = SetConflictRows(geo, t, caches);
   if (b.mr > 0) b.mc = std::max(b.mr, b.mc / b.mr * b.mr);
   // Estimates, in double: valid descriptors with extreme strides and pixel
   // strides overflow int64 here (errors_test), and only the comparisons
@@ -734,6 +763,7 @@ PlanInfo MakePlanInfo(const Plan& plan, int requested_threads) {
     const TileShape& t = plan.kernels->gemm;
     info.mr = t.mr;
     info.nr = t.nr;
+    info.tile_rows = plan.blocks.mr > 0 ? plan.blocks.mr : t.mr;
     info.mc = plan.blocks.mc;
     info.kc = plan.blocks.kc;
     info.nc = plan.blocks.nc;

@@ -298,7 +298,7 @@ class Conv2d:
 def plan(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, layout="NHWC", *,
          activation=None, clamp=None, threads=0, max_target=None, algorithm="auto"):
     """What ``conv2d`` would run for these arguments (arrays, or their shapes):
-    a dict with algorithm, kernel, target, mr, nr, mc, kc, nc, out_h, out_w,
+    a dict with algorithm, kernel, target, mr, tile_rows, nr, mc, kc, nc, out_h, out_w,
     threads and workspace_bytes."""
     layout = _layouts(layout)
     x_shape = tuple(x.shape) if hasattr(x, "shape") else tuple(x)
