@@ -49,7 +49,9 @@ struct Blocking {
   // (BuildIndirection). On 16x16 layers the halves measured 4-7% faster
   // than tiles of 14 (256 -> 256 channels 1.10 -> 1.05 ms, DenseNet's 280
   // -> 12 0.094 -> 0.088): no kernel row multiplied by the padding's zeros,
-  // and tiles of one output row take fewer registers for their rows.
+  // and tiles of one output row take fewer registers for their rows. On
+  // 1x1 layers whose input rows would crowd one L1d set, at most L1d ways
+  // - 2 rows (SetConflictRows).
   int64_t mr = 0;
   // Direct GEMM: prefetches and paired tiles (lib/gemm/tile.h).
   BlockHints hints;
