@@ -51,7 +51,7 @@ for ((i = 0; i < n; ++i)); do
     if [ "$env_mode" = 1 ]; then
       e=${variants[$v]}
       [ "$e" = "-" ] && e=""
-      # shellcheck disable=SC2086
+      # shellcheck disable=SC2206  # ENV_A may hold several NAME=VALUE words
       run=(env $e "$bin")
     else
       run=("${variants[$v]}")
