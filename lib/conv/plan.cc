@@ -4,9 +4,9 @@
 #include "lib/conv/plan.h"
 
 #include <algorithm>
-#include <numeric>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <string>
 #include <vector>
 
