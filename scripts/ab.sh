@@ -45,7 +45,8 @@ if [ "$env_mode" = 1 ]; then
 fi
 variants=("$@")
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+csv=$(mktemp)
+trap 'rm -f "$out" "$csv"' EXIT
 for ((i = 0; i < n; ++i)); do
   for ((v = 0; v < ${#variants[@]}; ++v)); do
     if [ "$env_mode" = 1 ]; then
@@ -57,8 +58,12 @@ for ((i = 0; i < n; ++i)); do
       run=("${variants[$v]}")
     fi
     # shellcheck disable=SC2086
-    "${run[@]}" --shapes "$shapes" $args --no-naive --quiet --impls convkit |
-      awk -v v="$v" '/^[^ ].*  n=/ {name = $1} /^  convkit  / {print v, ++row, name, $3}' >>"$out"
+    "${run[@]}" --shapes "$shapes" $args --no-naive --quiet --impls convkit --csv "$csv" >/dev/null
+    # The CSV's full-precision medians (the table rounds to 1 us); names
+    # hold no comma (spaces become _), the shape column is quoted.
+    awk -F, -v v="$v" 'NR > 1 && /,convkit,/ {
+        n = split($0, f, "\""); split(f[n], t, ","); name = $2; gsub(/ /, "_", name)
+        print v, ++row, name, t[6] }' "$csv" >>"$out"
   done
 done
 # Per shape and variant the smallest median over the runs.
@@ -68,7 +73,7 @@ awk -v nv="${#variants[@]}" '
   END {
     printf "%-40s", "shape"; for (v = 0; v < nv; ++v) printf " %10s", substr("ABCDEFGHIJKLMNOPQRSTUVWXYZ", v + 1, 1); printf "   last/A\n";
     for (r = 1; r <= rows; ++r) {
-      printf "%-40s", name[r]; for (v = 0; v < nv; ++v) printf " %10.4f", best[r SUBSEP v];
+      printf "%-40s", name[r]; for (v = 0; v < nv; ++v) printf " %10.5f", best[r SUBSEP v];
       printf "   %.3f\n", best[r SUBSEP (nv - 1)] / best[r SUBSEP 0]
     }
   }' "$out"
