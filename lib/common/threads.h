@@ -16,25 +16,29 @@ namespace convkit {
 // speed, a few times what an OpenMP fork and join cost with the workers
 // awake. (2 MFLOP kept MobileNetV2's depthwise layers, 1-3 MFLOP, on one
 // thread while oneDNN took two: 0.07 ms against 0.05.)
+// (The forward pass judges by its target's vector width instead:
+// kForwardFlopsPerLane, lib/conv/plan.cc.)
 constexpr double kMinFlopsPerThread = 0.5 * 1024 * 1024;
 
 // Threads a call may use. requested > 0: exactly that many, but never more
 // than the work's independent tasks (nor kMaxThreads). requested == 0 (automatic): OpenMP's
-// omp_get_max_threads(), fewer for small work (kMinFlopsPerThread) and never
+// omp_get_max_threads(), fewer for small work (one per min_flops) and never
 // more than the tasks. Always 1 inside an active parallel region, so that
 // calling convkit from an OpenMP loop does not oversubscribe the machine.
-inline int ResolveThreads(int requested, long long tasks, double flops) {
+inline int ResolveThreads(int requested, long long tasks, double flops,
+                          double min_flops = kMinFlopsPerThread) {
 #if defined(_OPENMP)
   if (omp_in_parallel()) return 1;
   int threads = requested > 0 ? requested : omp_get_max_threads();
   if (threads > kMaxThreads) threads = kMaxThreads;
   if (requested == 0) {
-    const double by_work = flops / kMinFlopsPerThread;
+    const double by_work = flops / min_flops;
     if (by_work < threads) threads = by_work < 1.0 ? 1 : static_cast<int>(by_work);
   }
 #else
   (void)requested;
   (void)flops;
+  (void)min_flops;
   int threads = 1;
 #endif
   if (tasks < threads) threads = tasks < 1 ? 1 : static_cast<int>(tasks);

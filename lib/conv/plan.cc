@@ -246,7 +246,7 @@ Blocking PixelLanesBlocking(const ConvGeometry& geo, const TileShape& t) {
 const std::vector<AlgorithmRow> kTable = {
     {Algorithm::kDepthwise, "depthwise", true, IsDepthwise,
      "layout == kNhwc and groups == in_channels == out_channels", DepthwiseCost, WeightLayout::kDepthwise,
-     Split::kRows, 4.0, nullptr, NoWorkspace, &KernelTable::depthwise, &KernelTable::dw_id},
+     Split::kRows, 2.0, nullptr, NoWorkspace, &KernelTable::depthwise, &KernelTable::dw_id},
     {Algorithm::kDirectGemm, "direct_gemm", true, IsNhwc, "layout == kNhwc", DirectCost,
      WeightLayout::kGemmPanels, Split::kGemm, 1.0, DirectBlocking, DirectWorkspace,
      &KernelTable::direct_gemm, &KernelTable::igemm_id},
@@ -616,6 +616,19 @@ namespace {
 // that each task does for its own pixels (the NCHW GEMMs: pack_per_pixel
 // FMA lanes per float, as in their cost models), which a split along the
 // channels repeats.
+// Automatic thread count (Options::threads = 0): one thread per this many
+// flops (times the row's flop_weight) per vector lane of the target, about
+// 0.6 us of one thread's work: 0.16 MFLOP on AVX-512, 0.08 on AVX2. With the
+// workers awake (back-to-back calls) a fork and join costs about that much:
+// two threads against one, 3x3-pixel 1x1 layers 128 -> 128 (0.3 MFLOP)
+// 1.23 -> 1.28 us on AVX-512 and 2.5 -> 1.9 on AVX2, 256 -> 128 (0.6
+// MFLOP) 2.3 -> 1.9 and 5.0 -> 3.2 (oneDNN, two threads: 3.7); 7x7
+// depthwise with 160 channels (0.14 MFLOP) 1.0 -> 1.2 and 2.0 -> 1.5; 2x2
+// pixels 128 -> 128 0.64 -> 0.92 and 1.18 -> 1.17. A flat 0.5 MFLOP per
+// thread (kMinFlopsPerThread) kept the 0.6 MFLOP layer on one thread (0.74x
+// oneDNN on AVX2 at two threads).
+constexpr double kForwardFlopsPerLane = 10.0 * 1024;
+
 double TaskCost(int64_t rows, int64_t cols, double pack_per_pixel) {
   return static_cast<double>(rows) * static_cast<double>(cols) +
          8.0 * static_cast<double>(rows + cols) + pack_per_pixel * static_cast<double>(rows);
@@ -632,7 +645,8 @@ Partition MakePartition(const Plan& plan, int requested) {
   }
   const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.cout) *
                        static_cast<double>(g.k) * plan.row->flop_weight;
-  const int want = ResolveThreads(requested, INT64_MAX, flops);
+  const double min_flops = kForwardFlopsPerLane * static_cast<double>(plan.kernels->gemm.lanes);
+  const int want = ResolveThreads(requested, INT64_MAX, flops, min_flops);
   if (plan.row->split == Split::kGemm || plan.row->split == Split::kGemmNchw) {
     // Whole tiles: M (pixels) in MR rows and N (channels) in NR columns, or
     // for the NCHW GEMM pixels in NR columns and channels in MR rows.
@@ -706,7 +720,7 @@ Partition MakePartition(const Plan& plan, int requested) {
     }
     p.tasks = p.m_tasks * p.n_tasks;
   }
-  p.threads = ResolveThreads(requested, p.tasks, flops);
+  p.threads = ResolveThreads(requested, p.tasks, flops, min_flops);
   return p;
 }
 

@@ -68,9 +68,10 @@ struct AlgorithmRow {
   double (*cost)(const ConvGeometry&, const KernelTable&);
   WeightLayout weights;
   Split split;
-  // Seconds per flop relative to the GEMM tiles (depthwise is memory-bound,
-  // the naive loop scalar): scales the work an automatic thread count is
-  // judged by (kMinFlopsPerThread).
+  // Seconds per flop relative to the GEMM tiles (depthwise is load-bound,
+  // about half their speed on AVX-512 and AVX2; the naive loop scalar):
+  // scales the work an automatic thread count is judged by
+  // (kForwardFlopsPerLane, plan.cc).
   double flop_weight;
   // GEMM cache blocks for this row (null: none).
   Blocking (*blocking)(const ConvGeometry&, const TileShape&);
