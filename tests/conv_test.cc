@@ -4,11 +4,16 @@
 // bit for bit; the exact (integer) tier.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "convkit/convkit.h"
 #include "gtest/gtest.h"
@@ -908,6 +913,45 @@ TEST_P(ConvTest, PlanReportsWhatRuns) {
   EXPECT_NE(std::string::npos, info.kernel.find("f32_dwconv_")) << info.kernel;
   EXPECT_EQ(0u, info.workspace_bytes);
 }
+
+#if defined(_OPENMP)
+// An automatic thread count (Options::threads = 0) follows the work: one
+// thread per about 10 kFLOP per vector lane of the target (0.16 MFLOP with
+// 16 lanes), at most OpenMP's maximum and the tasks.
+TEST_P(ConvTest, AutomaticThreadsFollowTheWork) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(4);
+  PlanInfo info;
+  Options o;
+  o.max_target = target();
+  // 2x2 pixels, 16 -> 16 (8 kFLOP): one thread, on the caller.
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=2,w=2,ci=16,co=16,k=1x1"), o, &info).ok());
+  EXPECT_EQ(1, info.threads);
+  // 3x3 pixels, 256 -> 128 (0.6 MFLOP, ~2 us on one AVX-512 core): two
+  // threads at least while a vector holds at most 28 lanes (a flat 0.5
+  // MFLOP per thread kept it on one).
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=3,w=3,ci=256,co=128,k=1x1"), o, &info).ok());
+  // Lanes per vector: nr over the vectors of the tile ("..._14x2v__avx3").
+  const size_t x = info.kernel.find('x', info.kernel.find("igemm_"));
+  ASSERT_NE(std::string::npos, x) << info.kernel;
+  const int64_t vectors = std::atoi(info.kernel.c_str() + x + 1);
+  ASSERT_GT(vectors, 0) << info.kernel;
+  if (info.nr / vectors <= 28) {
+    EXPECT_GE(info.threads, 2) << info.kernel;
+  }
+  // Explicit counts are kept, up to the tasks.
+  o.threads = 3;
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=1,w=1,ci=4,co=4,k=1x1"), o, &info).ok());
+  EXPECT_EQ(1, info.threads);  // one tile: one task
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=32,w=32,ci=64,co=64,k=3x3,p=1"), o, &info).ok());
+  EXPECT_EQ(3, info.threads);
+  // 32x32 pixels, 64 -> 64 3x3 (75 MFLOP): all four.
+  o.threads = 0;
+  ASSERT_TRUE(QueryPlan(Spec("n=1,h=32,w=32,ci=64,co=64,k=3x3,p=1"), o, &info).ok());
+  EXPECT_EQ(4, info.threads);
+  omp_set_num_threads(saved);
+}
+#endif
 
 }  // namespace
 }  // namespace testing
