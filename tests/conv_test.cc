@@ -224,6 +224,30 @@ TEST_P(ConvTest, SetConflictTiles) {
   TestShapes(target(), specs, false);
 }
 
+// Stride-2 3x3 depthwise rows whose input columns are a multiple of the
+// L1d way apart (Plan::dw_columns_alias: AVX3 runs them in 2-pixel blocks):
+// channels of half a way of floats (512 with 4 KiB ways; 128 under
+// CONVKIT_CACHE=8K,64K, whose L1 chunks take other paths), output rows of 10, 9 (an odd last pixel) and 8,
+// two images, a channel tail in pixels of the aliasing stride, bias, sum
+// and clamp; and channels 16 more, whose columns spread over the sets.
+TEST_P(ConvTest, DepthwiseAliasingColumns) {
+  const int64_t way_floats =
+      L1dWayBytes(GetCacheSizes()) / static_cast<int64_t>(sizeof(float));
+  ASSERT_GE(way_floats, 64);
+  const std::string c = std::to_string(way_floats / 2);
+  const std::string c_tail = std::to_string(way_floats / 2 - 8);
+  const std::string c_apart = std::to_string(way_floats / 2 + 16);
+  const std::vector<std::string> specs = {
+      "n=1,h=19,w=19,ci=" + c + ",co=" + c + ",k=3x3,s=2,p=1,g=" + c,
+      "n=2,h=17,w=18,ci=" + c + ",co=" + c + ",k=3x3,s=2,p=1,g=" + c + ",bias=1,min=0,max=1",
+      "n=1,h=16,w=16,ci=" + c_tail + ",co=" + c_tail + ",k=3x3,s=2,p=1,g=" + c_tail +
+          ",xps=" + c + ",sum=0.5",
+      "n=1,h=19,w=19,ci=" + c_apart + ",co=" + c_apart + ",k=3x3,s=2,p=1,g=" + c_apart +
+          ",bias=1",
+  };
+  TestShapes(target(), specs, false);
+}
+
 // The sliding window (1-4 input channels, horizontal stride and dilation
 // 1): for each kernel width (3, 5, 7), output rows around its tile's R pixels (per
 // target and width: 1, R - 1, R, R + 1, 2R + 3, so whole tiles, a last

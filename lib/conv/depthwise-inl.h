@@ -552,7 +552,17 @@ HWY_INLINE void DepthwiseRowBlocks(const ConvGeometry& geo, const float* HWY_RES
 // every block inlined (called through pointers as DepthwiseRowBlocks does,
 // g++ -O3 left them out of line here, and the AVX2 stride-2 row ran 25%
 // slower).
-template <int kKW, int kSW>
+// kShort (AVX3's stride-2 rows whose input columns are a multiple of the
+// L1d way apart, Plan::dw_columns_alias: 512 or 1024 channels): blocks of 2
+// pixels, whose 3 x 5 input columns share their L1d sets with fewer others
+// than a 4-pixel block's 3 x 9 (convkit-perf, 1 thread, best of 3
+// alternated runs, two sets: 19x19x512 0.0143 -> 0.0136 ms, 20x20x512 -3
+// to -4%, at n = 8 -6%, 28x28x512 -6% and +1%, 14x14x1024 -1 to -2%;
+// 19x19x544 and 38x38x256, whose columns spread over the sets, 6-7%
+// slower so; two threads -5 to -9% on the 512-channel layers; on AVX2,
+// whose stride-2 rows start in tap order, 2-pixel blocks were 1-20% slower
+// everywhere).
+template <int kKW, int kSW, bool kShort = false>
 HWY_NOINLINE HWY_FLATTEN void DepthwiseRowPairs(const ConvGeometry& geo,
                                                 const float* HWY_RESTRICT x_img, int64_t ih0,
                                                 int64_t kh_lo, int64_t kh_hi,
@@ -563,16 +573,19 @@ HWY_NOINLINE HWY_FLATTEN void DepthwiseRowPairs(const ConvGeometry& geo,
   const size_t tail = static_cast<size_t>(c1 - c_full);
   const int64_t c_pair = c0 + (c_full - c0) / (2 * L) * (2 * L);
   int64_t ow = 0;
+  static_assert(!kShort || kSW == 2, "short blocks: stride 2 only");
   if constexpr (kDw32Regs && kSW == 1) {  // 12 accumulators and 6 weights
     ow = DepthwiseRowRun<kKW, kSW, 6>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
                                       c_full, tail, yrow, ow);
   }
-  if constexpr (kDwStride2Taps && kSW == 2) {  // 12 accumulators and 2 weights
+  if constexpr (kDwStride2Taps && kSW == 2 && !kShort) {  // 12 accumulators and 2 weights
     ow = DepthwiseRowRun<kKW, kSW, 6, true>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0,
                                             c_pair, c_full, tail, yrow, ow);
   }
-  ow = DepthwiseRowRun<kKW, kSW, 4>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
-                                    c_full, tail, yrow, ow);
+  if constexpr (!kShort) {
+    ow = DepthwiseRowRun<kKW, kSW, 4>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
+                                      c_full, tail, yrow, ow);
+  }
   ow = DepthwiseRowRun<kKW, kSW, 2>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair,
                                     c_full, tail, yrow, ow);
   DepthwiseRowRun<kKW, kSW, 1>(geo, x_img, ih0, kh_lo, kh_hi, wd, cpad, ops, c0, c_pair, c_full,
@@ -588,14 +601,15 @@ HWY_NOINLINE HWY_FLATTEN void DepthwiseRowPairs(const ConvGeometry& geo,
 // included: a 7-wide row is 2 of its 7 pixels there; the channel tail in
 // masked blocks); otherwise pixels whose taps are all inside the input
 // horizontally go four at a time and the borders one at a time, and the
-// channel tail one pixel at a time.
+// channel tail one pixel at a time. columns_alias: Plan::dw_columns_alias.
 inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
                                 const float* HWY_RESTRICT x,
                                 const float* HWY_RESTRICT wd, int64_t cpad,
                                 const TileOps& ops, float* y,
                                 int64_t r0, int64_t r1, int64_t c0,
-                                int64_t c1, bool whole_rows) {
+                                int64_t c1, bool whole_rows, bool columns_alias) {
   (void)whole_rows;  // fixed-width targets only
+  (void)columns_alias;
   const hn::ScalableTag<float> d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   // Channels [c0, c_full) are whole vectors; [c_full, c1) the tail.
@@ -632,6 +646,11 @@ inline HWY_NOINLINE void DepthwiseRows(const ConvGeometry& geo,
       row_blocks = hoist                ? &DepthwiseRowVectors<3, 2, 4>
                    : pairs && whole_rows ? &DepthwiseRowPairs<3, 2>
                                          : &DepthwiseRowBlocks<3, 2>;
+      if constexpr (kDw32Regs && !kDwStride2Taps) {
+        if (!hoist && pairs && whole_rows && columns_alias) {
+          row_blocks = &DepthwiseRowPairs<3, 2, true>;
+        }
+      }
     }
     if (geo.kw == 5 && geo.sw == 1) row_blocks = &DepthwiseRowBlocks<5, 1>;
     if (geo.kw == 5 && geo.sw == 2) row_blocks = &DepthwiseRowBlocks<5, 2>;
@@ -726,7 +745,7 @@ inline HWY_NOINLINE void DepthwiseTask(const Plan& plan, const Task& task, const
     // The last chunk takes a tail shorter than a vector with it.
     const int64_t c_end = task.n1 - c < chunk + L ? task.n1 : c + chunk;
     DepthwiseRows(plan.geo, x, plan.weights, plan.dw_cpad, ops, y, task.m0, task.m1, c, c_end,
-                  whole_rows);
+                  whole_rows, plan.dw_columns_alias);
     c = c_end;
   }
   if (plan.nonfinite_weights) PoisonPaddedTaps(plan, task, y);

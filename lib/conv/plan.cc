@@ -521,6 +521,9 @@ Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan) {
   p.b_panels = DivCeil(g.ng, p.kernels->gemm.nr);
   p.dw_cpad = DepthwisePaddedChannels(g, p.kernels->dw_lanes);
   p.dw_chunk = DepthwiseChunk(g, p.kernels->dw_lanes);
+  // Stride 2: columns 2 * xs floats apart (reduced first: xs may be huge).
+  const int64_t way = L1dWayBytes(GetCacheSizes());
+  p.dw_columns_alias = g.sw == 2 && (g.xs % way) * 2 * static_cast<int64_t>(sizeof(float)) % way == 0;
   p.ws_bytes = p.row->workspace(p);
   *plan = p;
   return Status();

@@ -126,6 +126,9 @@ struct Plan {
   int64_t b_panels = 0;  // GEMM: panels per group, ceil(Ng / NR)
   int64_t dw_cpad = 0;   // depthwise: padded channels
   int64_t dw_chunk = 0;  // depthwise: channels per pass over the rows
+  // Depthwise: the input columns a stride-2 row reads are a multiple of the
+  // L1d way size apart (DepthwiseRowPairs' kShort).
+  bool dw_columns_alias = false;
   // Some weight is NaN or infinite. Padding is zeros that join the sum, and
   // 0 * NaN = 0 * Inf = NaN: the GEMM algorithms multiply the padding's
   // zeros; the depthwise kernel skips padded taps, so it then marks the
