@@ -12,12 +12,11 @@
 namespace convkit {
 
 // Below this many flops per thread, an automatic thread count (requested 0)
-// uses fewer threads: 0.5 MFLOP is ~5-10 us of work at this library's
-// speed, a few times what an OpenMP fork and join cost with the workers
-// awake. (2 MFLOP kept MobileNetV2's depthwise layers, 1-3 MFLOP, on one
-// thread while oneDNN took two: 0.07 ms against 0.05.)
-// (The forward pass judges by its target's vector width instead:
-// kForwardFlopsPerLane, lib/conv/plan.cc.)
+// of the backward passes uses fewer threads (2 MFLOP kept MobileNetV2's
+// depthwise layers, 1-3 MFLOP, on one thread while oneDNN took two: 0.07 ms
+// against 0.05). The forward pass judges by its target's vector width
+// instead, about 0.6 us of work per thread (kForwardFlopsPerLane,
+// lib/conv/plan.cc), which this flat figure overstated 2-4x.
 constexpr double kMinFlopsPerThread = 0.5 * 1024 * 1024;
 
 // Threads a call may use. requested > 0: exactly that many, but never more

@@ -523,7 +523,8 @@ Status MakePlan(const Conv2dDesc& desc, const Options& options, Plan* plan) {
   p.dw_chunk = DepthwiseChunk(g, p.kernels->dw_lanes);
   // Stride 2: columns 2 * xs floats apart (reduced first: xs may be huge).
   const int64_t way = L1dWayBytes(GetCacheSizes());
-  p.dw_columns_alias = g.sw == 2 && (g.xs % way) * 2 * static_cast<int64_t>(sizeof(float)) % way == 0;
+  p.dw_columns_alias =
+      g.sw == 2 && (g.xs % way) * 2 * static_cast<int64_t>(sizeof(float)) % way == 0;
   p.ws_bytes = p.row->workspace(p);
   *plan = p;
   return Status();
@@ -613,12 +614,6 @@ void PackParameters(const Plan& p, const float* weights, const float* bias,
 
 namespace {
 
-// Relative cost of one task of rows x cols outputs (per unit of K): the
-// multiply-adds plus the A rows and B columns it has to bring into its core's
-// caches, which tasks sharing neither read again, plus the im2col packing
-// that each task does for its own pixels (the NCHW GEMMs: pack_per_pixel
-// FMA lanes per float, as in their cost models), which a split along the
-// channels repeats.
 // Automatic thread count (Options::threads = 0): one thread per this many
 // flops (times the row's flop_weight) per vector lane of the target, about
 // 0.6 us of one thread's work: 0.16 MFLOP on AVX-512, 0.08 on AVX2. With the
@@ -632,6 +627,12 @@ namespace {
 // oneDNN on AVX2 at two threads).
 constexpr double kForwardFlopsPerLane = 10.0 * 1024;
 
+// Relative cost of one task of rows x cols outputs (per unit of K): the
+// multiply-adds plus the A rows and B columns it has to bring into its core's
+// caches, which tasks sharing neither read again, plus the im2col packing
+// that each task does for its own pixels (the NCHW GEMMs: pack_per_pixel
+// FMA lanes per float, as in their cost models), which a split along the
+// channels repeats.
 double TaskCost(int64_t rows, int64_t cols, double pack_per_pixel) {
   return static_cast<double>(rows) * static_cast<double>(cols) +
          8.0 * static_cast<double>(rows + cols) + pack_per_pixel * static_cast<double>(rows);
