@@ -227,9 +227,10 @@ TEST_P(ConvTest, SetConflictTiles) {
 // Stride-2 3x3 depthwise rows whose input columns are a multiple of the
 // L1d way apart (Plan::dw_columns_alias: AVX3 runs them in 2-pixel blocks):
 // channels of half a way of floats (512 with 4 KiB ways; 128 under
-// CONVKIT_CACHE=8K,64K, whose L1 chunks take other paths), output rows of 10, 9 (an odd last pixel) and 8,
-// two images, a channel tail in pixels of the aliasing stride, bias, sum
-// and clamp; and channels 16 more, whose columns spread over the sets.
+// CONVKIT_CACHE=8K,64K, whose L1 chunks take other paths), output rows of
+// 10, 9 (an odd last pixel) and 8, two images, a channel tail in pixels of
+// the aliasing stride, bias, sum and clamp; and channels 16 more, whose
+// columns spread over the sets.
 TEST_P(ConvTest, DepthwiseAliasingColumns) {
   const int64_t way_floats =
       L1dWayBytes(GetCacheSizes()) / static_cast<int64_t>(sizeof(float));
