@@ -166,6 +166,39 @@ HWY_INLINE void BuildIndirection(const ConvGeometry& geo, const float* HWY_RESTR
   int64_t ow = m0 % OW;
   const float* img = x + n * image + g * geo.cg;  // image n, channel g*Cg
   bool row_in = oh >= oh_in0 && oh < oh_in1;
+
+  // Every tap of every output inside the input (unpadded layers): tiles
+  // across output rows need no test per row, only each row's first tap
+  // (the notebook's 4x8x8x3 layer, 6-pixel rows in 14-row tiles, spent a
+  // quarter of its 1.1 us in the general loop below).
+  if (oh_in0 == 0 && oh_in1 == OH && ow_in0 == 0 && ow_in1 == OW) {
+    const int64_t pixel = sw * xs, line = sh * W * xs;
+    // (No top or left padding here: oh_in0 = ow_in0 = 0.)
+    const float* tap0 = img + oh * line + ow * pixel;
+    for (int64_t tile = 0; tile < tiles; ++tile) {
+      const int64_t rows = std::min(tr, mc - tile * tr);
+      const float** HWY_RESTRICT tile_ptr = layout.ptrs + tile * max_runs * kMR;
+      IgemmA& a = layout.tiles[tile];
+      // All rows in one output row: rows[i] = rows[0] + i * sw * xs.
+      const bool one_row = ow + rows <= OW;
+      for (int64_t i = 0; i < rows; ++i) {
+        tile_ptr[i] = tap0;
+        tap0 += pixel;
+        if (++ow == OW) {
+          ow = 0;
+          if (++oh == OH) {
+            oh = 0;
+            img += image;
+          }
+          tap0 = img + oh * line;
+        }
+      }
+      for (int64_t i = rows; i < kMR; ++i) tile_ptr[i] = kZeroRow;
+      SetInteriorA(tile_ptr, header, max_runs, one_row ? pixel : 0, &a);
+    }
+    return;
+  }
+
   const float* row_base[kMR];
   int64_t ih0[kMR], iw0[kMR];  // input coordinates of tap (0, 0)
 
