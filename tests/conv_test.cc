@@ -384,6 +384,18 @@ TEST_P(ConvTest, RemaindersN) {
   TestShapes(target(), specs, false);
 }
 
+// The direct GEMM's one column block for every output channel, on inputs of
+// 16x L2 and more with several taps (DirectBlocking): under the small-cache
+// run (CONVKIT_CACHE=8K,64K) this 1.2 MB input takes it, where NC would
+// otherwise be 32 columns; N = 72 leaves a tail panel. With L2 of 1 MiB and
+// more, NC covers 72 columns anyway.
+TEST_P(ConvTest, RemaindersNOneColumnBlock) {
+  const std::string spec = "n=1,h=48,w=48,ci=128,co=72,k=3x3,s=3,p=1:0:1:0";
+  const PlanInfo info = PlanOf(target(), spec, Algorithm::kDirectGemm);
+  EXPECT_GE(info.nc, 72) << "kc " << info.kc;
+  TestShapes(target(), {spec, "n=2,h=24,w=72,ci=128,co=40,k=3x3,s=3"}, false);
+}
+
 // K = KH*KW*Cin/G around the largest KC the plan uses (cache-derived, then
 // balanced: K = KCmax + 1 runs as two blocks), with blocks that start and
 // end inside a tap.
