@@ -437,8 +437,6 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
                        pair_floats * f <= l1_budget;
   // 1x1: this tile's and the next one's A rows plus the B block's columns
   // of one K block (BlockHints::prefetch_a).
-  const double in_bytes = static_cast<double>(geo.n) * static_cast<double>(geo.h) *
-                          static_cast<double>(geo.w) * static_cast<double>(geo.xs) * f;
   const double b_cols = static_cast<double>(std::min(b.nc, RoundUp(std::min(geo.ng, b.nc), t.nr)));
   const double a_b_floats = pair_rows + static_cast<double>(b.kc) * b_cols;
   // Weights beyond L2 used by few pixels, K of 1024 or more (ResNet-50's
@@ -456,7 +454,7 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   const double weight_bytes = static_cast<double>(geo.k) * static_cast<double>(geo.cout) * f;
   b.hints.prefetch_b =
       weight_bytes >= static_cast<double>(caches.l2) && geo.m <= 64 && geo.k >= 1024;
-  b.hints.prefetch_a = geo.taps == 1 && in_bytes >= 4.0 * static_cast<double>(caches.l2) &&
+  b.hints.prefetch_a = geo.taps == 1 && input_bytes >= 4.0 * static_cast<double>(caches.l2) &&
                        a_b_floats * f <= l1_budget;
   return b;
 }
