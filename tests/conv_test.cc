@@ -384,6 +384,36 @@ TEST_P(ConvTest, RemaindersN) {
   TestShapes(target(), specs, false);
 }
 
+// Tiles of one or two rows across several column panels (igemm-inl.h,
+// IgemmFewRows): M = 1 and 2 (one pixel, two images of one pixel, 3x3
+// kernels on 3x3 and 3x4 inputs: one run per kernel row) and blocks
+// ending in one or two rows (M = MR + 1, MR + 2), with 2 to 7 panels of NR
+// and a partial last panel, K in several blocks (later blocks accumulate),
+// bias, the sum and clamp post-ops, and groups.
+TEST_P(ConvTest, FewRowTiles) {
+  const PlanInfo info = PlanOf(target(), "n=1,h=1,w=1,ci=7,co=64,k=1x1", Algorithm::kDirectGemm);
+  const int64_t nr = info.nr, mr = info.mr;
+  const int64_t kc = PlanOf(target(), "n=1,h=1,w=1,ci=4096,co=64,k=1x1", Algorithm::kDirectGemm).kc;
+  std::vector<std::string> specs;
+  for (int64_t co : {2 * nr, 2 * nr - 3, 3 * nr + 1, 4 * nr, 5 * nr - 1, 7 * nr + 2}) {
+    const std::string cos = ",co=" + std::to_string(co);
+    specs.push_back("n=1,h=1,w=1,ci=7" + cos + ",k=1x1");
+    specs.push_back("n=2,h=1,w=1,ci=5" + cos + ",k=1x1,sum=1");
+    specs.push_back("n=1,h=1,w=" + std::to_string(mr + 1) + ",ci=6" + cos + ",k=1x1,min=0");
+    specs.push_back("n=1,h=1,w=" + std::to_string(mr + 2) + ",ci=9" + cos + ",k=1x1");
+    specs.push_back("n=1,h=3,w=3,ci=4" + cos + ",k=3x3");
+    specs.push_back("n=1,h=3,w=4,ci=3" + cos + ",k=3x3,sum=1,min=-0.5,max=0.5");
+  }
+  const std::string k2 = std::to_string(kc + 5);
+  specs.push_back("n=1,h=1,w=1,ci=" + k2 + ",co=" + std::to_string(4 * nr + 3) + ",k=1x1,sum=1");
+  specs.push_back("n=1,h=1,w=2,ci=" + k2 + ",co=" + std::to_string(2 * nr + 1) + ",k=1x1,min=0");
+  specs.push_back("n=1,h=1,w=1,ci=10,co=" + std::to_string(6 * nr) + ",k=1x1,g=2");
+  // More than 16 panels: AVX-512 groups them only from K = 192 (FewRowTile).
+  specs.push_back("n=1,h=1,w=1,ci=200,co=" + std::to_string(17 * nr + 1) + ",k=1x1");
+  specs.push_back("n=1,h=1,w=1,ci=20,co=" + std::to_string(17 * nr + 1) + ",k=1x1");
+  TestShapes(target(), specs, false);
+}
+
 // The direct GEMM's one column block for every output channel, on inputs of
 // 16x L2 and more with several taps (DirectBlocking): under the small-cache
 // run (CONVKIT_CACHE=8K,64K) this 1.2 MB input takes it, where NC would

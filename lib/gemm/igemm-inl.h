@@ -192,6 +192,115 @@ HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_
 #undef CONVKIT_IGEMM_FMA_AT
 #undef CONVKIT_IGEMM_FMA_STRIDED
 
+// Tiles of one or two rows across several column panels at once: a call
+// with M = 1 (squeeze-and-excitation layers, fully connected layers run as
+// 1x1 convolutions) or the last row or two of a block. One panel at a time,
+// such a tile has MR x NV = 2 or 4 accumulators, each a chain of K
+// dependent FMAs: the FMA latency, not the pipes, sets its time (a 1x1
+// layer with 20 inputs and 480 outputs, one pixel, AVX2: 30 panels of 20
+// dependent FMAs). kPanels panels side by side give kRows x kPanels x NV
+// chains (8) for the same FMAs. Panels are b_panel floats apart; the last
+// may be partial (its C columns past n_cols are neither read nor written;
+// its B columns there are the panel's zero padding). Same operations per
+// element as IgemmTileBody (acc = init; one FMA per k, ascending), so
+// results do not change. Rows in one pointer set (row_stride 0, no b_off).
+// (Arrays of vectors: fixed-size targets only.)
+#if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
+constexpr bool kFewRowPanels = true;
+#else
+constexpr bool kFewRowPanels = false;
+#endif
+// AVX-512 (Zen 5): with more than 16 panels and K below 192, the panels
+// one at a time ran faster: 1x1 layers of one pixel and 1152 outputs, K =
+// 48-128 (221-590 KB of weights from L2), 9-36% slower grouped; K = 192
+// 19% faster, 512 5%; 240 outputs (8 panels) 5-36% faster at every K
+// from 16 to 512. Out-of-order execution overlaps successive short
+// tiles' chains there. AVX2 gained everywhere measured (K = 16-512, 240
+// and 1152 outputs, M = 1 and 2: 5-57%, but M = 2, K = 16 8% slower).
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr int64_t kFewRowMaxPanels = 16, kFewRowMinK = 192;
+#else
+constexpr int64_t kFewRowMaxPanels = 0, kFewRowMinK = 0;
+#endif
+// Whether tile a of m rows across `panels` panels takes IgemmFewRows.
+HWY_INLINE bool FewRowTile(const IgemmA& a, int64_t m, int64_t panels, const TileOps& ops) {
+  if (!kFewRowPanels || m > 2 || panels < 2 || a.row_stride != 0 || a.b_off != nullptr ||
+      ops.bias_rows) {
+    return false;
+  }
+  if (kFewRowMaxPanels == 0 || panels <= kFewRowMaxPanels) return true;
+  int64_t k = 0;
+  for (int64_t r = 0; r < a.runs; ++r) k += a.len[r];
+  return k >= kFewRowMinK;
+}
+#if !HWY_HAVE_SCALABLE
+template <size_t kRows, size_t kPanels>
+HWY_NOINLINE void IgemmFewRows(const IgemmA& a, const float* HWY_RESTRICT b, int64_t b_panel,
+                               int64_t b_stride, float* HWY_RESTRICT c, int64_t ldc,
+                               int64_t nr, int64_t n_cols, const TileOps& ops) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  constexpr size_t kV = kPanels * kTileVecs;  // vectors per row
+  // Vector j: panel j / NV, vector j % NV of it; C column col[j], count[j]
+  // valid lanes (0: past n_cols, computed and dropped).
+  int64_t col[kV];
+  size_t count[kV];
+  const float* HWY_RESTRICT bv[kV];
+  for (size_t j = 0; j < kV; ++j) {
+    const int64_t pp = static_cast<int64_t>(j / kTileVecs);
+    const int64_t v = static_cast<int64_t>(j % kTileVecs);
+    col[j] = pp * nr + v * L;
+    count[j] = static_cast<size_t>(std::clamp<int64_t>(n_cols - col[j], 0, L));
+    bv[j] = b + pp * b_panel + v * L;
+  }
+  V acc[kRows * kV];
+  for (size_t i = 0; i < kRows; ++i) {
+    for (size_t j = 0; j < kV; ++j) {
+      const float* HWY_RESTRICT bias =
+          ops.bias != nullptr && count[j] != 0 ? ops.bias + col[j] : nullptr;
+      acc[i * kV + j] = count[j] == 0 ? hn::Zero(d)
+                                      : InitAcc(d, c + static_cast<int64_t>(i) * ldc + col[j],
+                                                count[j], bias, ops);
+    }
+  }
+  const float* HWY_RESTRICT row[kRows];
+  for (size_t i = 0; i < kRows; ++i) {
+    row[i] = a.row_step != 0 ? a.rows[0] + static_cast<int64_t>(i) * a.row_step : a.rows[i];
+  }
+  int64_t k = 0;  // B row of the run's first step
+  for (int64_t run = 0; run < a.runs; ++run) {
+    const int64_t off = a.off[run * a.off_stride];
+    const int64_t len = a.len[run];
+    const float* HWY_RESTRICT ar[kRows];
+    for (size_t i = 0; i < kRows; ++i) ar[i] = row[i] + off;
+#pragma GCC unroll 4
+    for (int64_t p = 0; p < len; ++p) {
+      const int64_t bo = (k + p) * b_stride;
+      V av[kRows];
+      for (size_t i = 0; i < kRows; ++i) av[i] = hn::Set(d, ar[i][p]);
+      for (size_t j = 0; j < kV; ++j) {
+        const V bj = hn::Load(d, bv[j] + bo);
+        for (size_t i = 0; i < kRows; ++i) {
+          acc[i * kV + j] = hn::MulAdd(av[i], bj, acc[i * kV + j]);
+        }
+      }
+    }
+    k += len;
+  }
+  if (ops.clamp) {
+    const V lo = hn::Set(d, ops.lo), hi = hn::Set(d, ops.hi);
+    for (size_t j = 0; j < kRows * kV; ++j) acc[j] = ClampV(d, acc[j], lo, hi);
+  }
+  for (size_t i = 0; i < kRows; ++i) {
+    for (size_t j = 0; j < kV; ++j) {
+      if (count[j] == 0) continue;
+      StoreTail(d, acc[i * kV + j], c + static_cast<int64_t>(i) * ldc + col[j], count[j]);
+    }
+  }
+}
+#endif
+
 struct IndirectTiles {
   using Fn = IgemmTileFn;
   template <size_t kRows, size_t kVecs>
@@ -245,6 +354,38 @@ HWY_INLINE void PrefetchTileA(const IgemmA& a, int64_t rows) {
   }
 }
 
+// Runs tile a (m <= 2 rows) over panels [0, p) in groups of IgemmFewRows
+// (four panels, then two for one row; two for two rows) and returns p: the
+// panels left go one at a time.
+HWY_NOINLINE inline int64_t IgemmFewRowPanels(const IgemmA& a, int64_t m,
+                                              const float* HWY_RESTRICT b, int64_t b_panel,
+                                              int64_t panels, int64_t n_last,
+                                              float* HWY_RESTRICT c, int64_t ldc,
+                                              const TileOps& ops) {
+  int64_t p = 0;
+#if !HWY_HAVE_SCALABLE
+  const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
+  const auto group = [&](int64_t width, auto fn) {
+    for (; p + width <= panels; p += width) {
+      const int64_t n_cols = (width - 1) * nr + (p + width == panels ? n_last : nr);
+      TileOps op = ops;
+      if (op.bias != nullptr) op.bias += p * nr;
+      fn(a, b + p * b_panel, b_panel, nr, c + p * nr, ldc, nr, n_cols, op);
+    }
+  };
+  if (m == 1) {
+    group(4, &IgemmFewRows<1, 4>);
+    group(2, &IgemmFewRows<1, 2>);
+  } else {
+    group(2, &IgemmFewRows<2, 2>);
+  }
+#else
+  (void)a, (void)m, (void)b, (void)b_panel, (void)panels, (void)n_last, (void)c, (void)ldc;
+  (void)ops;
+#endif
+  return p;
+}
+
 HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count, int64_t tr,
                                     int64_t m_last, const float* HWY_RESTRICT b,
                                     int64_t b_panel, int64_t panels, int64_t n_last,
@@ -280,7 +421,12 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
   };
 #define CONVKIT_IGEMM_PREFETCH_A(j)                                    \
   if (prefetch_a && (j) < count) PrefetchTileA(a[j], (j) + 1 == count ? m_last : tr)
-  for (int64_t t = 0; t < count; ++t) {
+  // A last tile of one or two rows takes several panels per call
+  // (IgemmFewRows), after the loop (the test inside it made the loop 4-7%
+  // slower on layers of one panel and K = 27).
+  const bool few_last = count >= 1 && m_last <= 2 && FewRowTile(a[count - 1], m_last, panels, ops);
+  const int64_t t_end = few_last ? count - 1 : count;
+  for (int64_t t = 0; t < t_end; ++t) {
     const int64_t m = t + 1 == count ? m_last : tr;
     float* HWY_RESTRICT ct = c + t * tr * ldc;
     if constexpr (kTilePairs) {
@@ -331,6 +477,20 @@ HWY_NOINLINE inline void IgemmBlock(const IgemmA* HWY_RESTRICT a, int64_t count,
     }
   }
 #undef CONVKIT_IGEMM_PREFETCH_A
+  if (few_last) {  // the block's last tile, so no next tile's C to hint
+    float* HWY_RESTRICT ct = c + (count - 1) * tr * ldc;
+    if (count >= 2) {
+      for (int64_t p = 0; p < panels; ++p) prefetch_next_b((count - 2) * panels + p);
+    }
+    const int64_t p0 =
+        IgemmFewRowPanels(a[count - 1], m_last, b, b_panel, panels, n_last, ct, ldc, ops);
+    for (int64_t p = p0; p < panels; ++p) {
+      const int64_t n = p + 1 == panels ? n_last : nr;
+      TileOps op = ops;
+      if (op.bias != nullptr) op.bias += p * nr;
+      GetIgemmTile(m_last, n)(a[count - 1], b + p * b_panel, nr, ct + p * nr, ldc, n, op);
+    }
+  }
 }
 
 }  // namespace HWY_NAMESPACE
