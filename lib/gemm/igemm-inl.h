@@ -354,9 +354,10 @@ HWY_INLINE void PrefetchTileA(const IgemmA& a, int64_t rows) {
   }
 }
 
-// Runs tile a (m <= 2 rows) over panels [0, p) in groups of IgemmFewRows
-// (four panels, then two for one row; two for two rows) and returns p: the
-// panels left go one at a time.
+// Runs tile a (m <= 2 rows) over all its panels (at least 2) in groups of
+// IgemmFewRows: four panels for one row, else two, and three where an odd
+// number is left (24 -> 72 with one pixel, three panels: 0.109 us as two
+// calls, 0.095 as one, AVX-512). Returns the panels done (all of them).
 HWY_NOINLINE inline int64_t IgemmFewRowPanels(const IgemmA& a, int64_t m,
                                               const float* HWY_RESTRICT b, int64_t b_panel,
                                               int64_t panels, int64_t n_last,
@@ -365,19 +366,18 @@ HWY_NOINLINE inline int64_t IgemmFewRowPanels(const IgemmA& a, int64_t m,
   int64_t p = 0;
 #if !HWY_HAVE_SCALABLE
   const int64_t nr = static_cast<int64_t>(kTileVecs * hn::Lanes(hn::ScalableTag<float>()));
-  const auto group = [&](int64_t width, auto fn) {
-    for (; p + width <= panels; p += width) {
-      const int64_t n_cols = (width - 1) * nr + (p + width == panels ? n_last : nr);
-      TileOps op = ops;
-      if (op.bias != nullptr) op.bias += p * nr;
-      fn(a, b + p * b_panel, b_panel, nr, c + p * nr, ldc, nr, n_cols, op);
-    }
-  };
-  if (m == 1) {
-    group(4, &IgemmFewRows<1, 4>);
-    group(2, &IgemmFewRows<1, 2>);
-  } else {
-    group(2, &IgemmFewRows<2, 2>);
+  while (panels - p >= 2) {
+    const int64_t left = panels - p;
+    const int64_t width = m == 1 && left >= 4 && left != 5 ? 4 : left == 3 || left == 5 ? 3 : 2;
+    const int64_t n_cols = (width - 1) * nr + (p + width == panels ? n_last : nr);
+    TileOps op = ops;
+    if (op.bias != nullptr) op.bias += p * nr;
+    const auto fn = m == 1 ? (width == 4   ? &IgemmFewRows<1, 4>
+                              : width == 3 ? &IgemmFewRows<1, 3>
+                                           : &IgemmFewRows<1, 2>)
+                           : (width == 3 ? &IgemmFewRows<2, 3> : &IgemmFewRows<2, 2>);
+    fn(a, b + p * b_panel, b_panel, nr, c + p * nr, ldc, nr, n_cols, op);
+    p += width;
   }
 #else
   (void)a, (void)m, (void)b, (void)b_panel, (void)panels, (void)n_last, (void)c, (void)ldc;
