@@ -199,11 +199,12 @@ HWY_NOINLINE void IgemmTile(const IgemmA& a, const float* HWY_RESTRICT b, int64_
 // dependent FMAs: the FMA latency, not the pipes, sets its time (a 1x1
 // layer with 20 inputs and 480 outputs, one pixel, AVX2: 30 panels of 20
 // dependent FMAs). kPanels panels side by side give kRows x kPanels x NV
-// chains (8) for the same FMAs. Panels are b_panel floats apart; the last
-// may be partial (its C columns past n_cols are neither read nor written;
-// its B columns there are the panel's zero padding). Same operations per
-// element as IgemmTileBody (acc = init; one FMA per k, ascending), so
-// results do not change. Rows in one pointer set (row_stride 0, no b_off).
+// chains (4 to 12 with NV = 2) for the same FMAs. Panels are b_panel
+// floats apart; the last may be partial (its C columns past n_cols are
+// neither read nor written; its B columns there are the panel's zero
+// padding). Same operations per element as IgemmTileBody (acc = init; one
+// FMA per k, ascending), so results do not change. Rows in one pointer set
+// (row_stride 0, no b_off).
 // (Arrays of vectors: fixed-size targets only.)
 #if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
 constexpr bool kFewRowPanels = true;
