@@ -414,6 +414,39 @@ TEST_P(ConvTest, FewRowTiles) {
   TestShapes(target(), specs, false);
 }
 
+// Grouped layers with at most 32 channels per group read A from a dense,
+// zero-padded copy of their group's channels (Blocking::group_slices,
+// lib/conv/direct_gemm.h): 1, 3, 16 and 32 channels per group, and 33 (not
+// sliced; nor 17 to 32 with stride 2); asymmetric padding, stride,
+// dilation, batch, pixel strides past
+// the channels, sum and clamp. A sliced plan holds the copy in its
+// workspace; a copy beyond 2 MiB falls back to reading the input itself.
+TEST_P(ConvTest, GroupSlices) {
+  TestShapes(target(),
+             {
+                 "n=1,h=7,w=9,ci=32,co=48,k=3x3,p=1,g=2",
+                 "n=2,h=6,w=5,ci=12,co=8,k=3x3,p=2:0:1:1,g=4",
+                 "n=1,h=9,w=8,ci=64,co=64,k=3x3,s=2,p=1:0:1:0,g=2",
+                 "n=1,h=9,w=8,ci=64,co=32,k=3x3,s=2,p=1:0:1:0,g=4",
+                 "n=1,h=9,w=8,ci=64,co=32,k=3x3,s=2,p=1:0:1:0,g=8",
+                 "n=1,h=8,w=8,ci=6,co=12,k=3x3,d=2,p=2,g=6",
+                 "n=1,h=5,w=6,ci=66,co=34,k=3x3,p=1,g=2",
+                 "n=1,h=6,w=7,ci=32,co=32,k=1x1,g=4,xps=40,yps=36,sum=1,min=-0.5,max=0.5",
+                 "n=1,h=7,w=7,ci=64,co=64,k=5x3,p=2:1:0:2,g=8,sum=1",
+             },
+             false);
+  const int64_t slice = 58 * 58 * 16 * 4;  // 56x56 padded, 16 channels
+  EXPECT_GE(PlanOf(target(), "n=1,h=56,w=56,ci=512,co=512,k=3x3,p=1,g=32",
+                   Algorithm::kDirectGemm).workspace_bytes,
+            slice);
+  EXPECT_LT(PlanOf(target(), "n=1,h=56,w=56,ci=1056,co=1056,k=3x3,p=1,g=32",
+                   Algorithm::kDirectGemm).workspace_bytes,
+            58 * 58 * 33 * 4);
+  EXPECT_LT(PlanOf(target(), "n=16,h=56,w=56,ci=512,co=512,k=3x3,p=1,g=32",
+                   Algorithm::kDirectGemm).workspace_bytes,
+            16 * slice);
+}
+
 // The direct GEMM's one column block for every output channel, on inputs of
 // 16x L2 and more with several taps (DirectBlocking): under the small-cache
 // run (CONVKIT_CACHE=8K,64K) this 1.2 MB input takes it, where NC would

@@ -153,7 +153,11 @@ int64_t DirectWorkspace(const Plan& p) {
   const int64_t mr = p.kernels->gemm.mr;
   const int64_t tr = p.blocks.mr > 0 ? p.blocks.mr : mr;
   const int64_t tiles = DivCeil(std::min(p.blocks.mc, RoundUp(p.geo.m, tr)), tr);
-  return Bytes64(DirectWorkspaceBytes(p.geo, mr, tiles * mr, p.blocks.kc));
+  // Group slices: the slice first, then the indirection (DirectGemmTask).
+  ConvGeometry slice;
+  const int64_t slice_bytes =
+      p.blocks.group_slices && GroupSliceGeometry(p.geo, &slice) ? GroupSliceBytes(slice) : 0;
+  return slice_bytes + Bytes64(DirectWorkspaceBytes(p.geo, mr, tiles * mr, p.blocks.kc));
 }
 // One packed B block of the NCHW GEMM: KC (rounded to KU) x NC pixels
 // (rounded to NR).
@@ -454,6 +458,8 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   const double weight_bytes = static_cast<double>(geo.k) * static_cast<double>(geo.cout) * f;
   b.hints.prefetch_b =
       weight_bytes >= static_cast<double>(caches.l2) && geo.m <= 64 && geo.k >= 1024;
+  ConvGeometry slice;
+  b.group_slices = GroupSliceGeometry(geo, &slice);
   b.hints.prefetch_a = geo.taps == 1 && input_bytes >= 4.0 * static_cast<double>(caches.l2) &&
                        a_b_floats * f <= l1_budget;
   return b;

@@ -55,6 +55,10 @@ struct Blocking {
   int64_t mr = 0;
   // Direct GEMM: prefetches and paired tiles (lib/gemm/tile.h).
   BlockHints hints;
+  // Direct GEMM, grouped layers with few channels per group: each task
+  // first copies its group's channels into a dense zero-padded image
+  // (GroupSliceGeometry, lib/conv/direct_gemm.h) and reads A from there.
+  bool group_slices = false;
 };
 
 struct AlgorithmRow {
