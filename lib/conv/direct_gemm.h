@@ -139,12 +139,17 @@ inline DirectLayout LayoutOf(void* ws, const ConvGeometry& geo, int64_t mr, int6
 // (groups of 64) 1.87 against 32 x 0.055, no gain, so only up to
 // kSliceMaxCg channels per group. The copy is n x (h + pt + pb) x (w + pl
 // + pr) x cg floats per task, at most kSliceMaxBytes (else no slices).
-// Strided layers copy 4 input pixels per output: with groups of 16 and
-// fewer they still gained (56x56 512 -> 512 stride 2, 1.09 -> 0.70 ms;
-// 256 -> 256 0.52 -> 0.46), with 32 they did not (56x56 1024 -> 1024
-// stride 2 6-9% slower, 28x28 even), so groups of 17 to 32 stride 1 only.
+// Strided layers copy 4 input pixels per output: on AVX-512 (tiles of 14
+// rows) with groups of 16 and fewer they still gained (56x56 512 -> 512
+// stride 2, 1.09 -> 0.70 ms; 256 -> 256 0.52 -> 0.46), with 32 they did
+// not (56x56 1024 -> 1024 stride 2 6-9% slower, 28x28 even); on AVX2
+// (tiles of 6 rows) stride 2 ran 4-13% slower, where stride 1 gained
+// 7-14% (groups of 8 and 16 on 28x28 and 14x14; 56x56 512 -> 512 even).
+// So strided layers only with groups of at most kSliceMaxCgStrided and
+// tiles of at least kSliceMinRowsStrided rows (DirectBlocking).
 constexpr int64_t kSliceMaxCg = 32;
 constexpr int64_t kSliceMaxCgStrided = 16;
+constexpr int64_t kSliceMinRowsStrided = 8;
 constexpr int64_t kSliceMaxBytes = int64_t{2} << 20;
 
 // The geometry of a group's slice: the same convolution over a dense,
@@ -152,7 +157,6 @@ constexpr int64_t kSliceMaxBytes = int64_t{2} << 20;
 // ng = cout, ys). False where slices do not apply.
 inline bool GroupSliceGeometry(const ConvGeometry& geo, ConvGeometry* s) {
   if (geo.groups <= 1 || geo.nchw || geo.cg > kSliceMaxCg || geo.cg == geo.xs) return false;
-  if (geo.cg > kSliceMaxCgStrided && (geo.sh > 1 || geo.sw > 1)) return false;
   const double bytes = static_cast<double>(geo.n) * static_cast<double>(geo.h + geo.pt + geo.pb) *
                        static_cast<double>(geo.w + geo.pl + geo.pr) *
                        static_cast<double>(geo.cg) * static_cast<double>(sizeof(float));

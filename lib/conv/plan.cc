@@ -459,7 +459,9 @@ Blocking DirectBlocking(const ConvGeometry& geo, const TileShape& t) {
   b.hints.prefetch_b =
       weight_bytes >= static_cast<double>(caches.l2) && geo.m <= 64 && geo.k >= 1024;
   ConvGeometry slice;
-  b.group_slices = GroupSliceGeometry(geo, &slice);
+  const bool strided = geo.sh > 1 || geo.sw > 1;
+  b.group_slices = GroupSliceGeometry(geo, &slice) &&
+                   (!strided || (geo.cg <= kSliceMaxCgStrided && t.mr >= kSliceMinRowsStrided));
   b.hints.prefetch_a = geo.taps == 1 && input_bytes >= 4.0 * static_cast<double>(caches.l2) &&
                        a_b_floats * f <= l1_budget;
   return b;
