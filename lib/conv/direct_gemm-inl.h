@@ -376,6 +376,11 @@ inline HWY_NOINLINE void DirectGemmTaskOn(const Plan& plan, const ConvGeometry& 
   }
 }
 
+// Pixels ahead that FillGroupSlice hints into L2 (their lines lie xs
+// floats apart, which the hardware prefetchers followed less well: ResNeXt's
+// 56x56 512 -> 512 3% slower without).
+constexpr int64_t kSlicePrefetch = 8;
+
 // Group g's slice (GroupSliceGeometry: geometry s, n x s.h x s.w pixels of
 // cg floats) from the input x (geometry geo), zeros in the padding.
 HWY_INLINE void FillGroupSlice(const ConvGeometry& geo, const ConvGeometry& s,
@@ -383,6 +388,8 @@ HWY_INLINE void FillGroupSlice(const ConvGeometry& geo, const ConvGeometry& s,
                                float* HWY_RESTRICT slice) {
   const int64_t cg = geo.cg, row = s.w * cg;
   const size_t f = sizeof(float);
+  const hn::ScalableTag<float> df;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(df));
   for (int64_t n = 0; n < geo.n; ++n) {
     for (int64_t r = 0; r < s.h; ++r) {
       float* HWY_RESTRICT dst = slice + (n * s.h + r) * row;
@@ -395,7 +402,17 @@ HWY_INLINE void FillGroupSlice(const ConvGeometry& geo, const ConvGeometry& s,
       const float* HWY_RESTRICT src = x + (n * geo.h + ih) * geo.w * geo.xs + g * cg;
       float* HWY_RESTRICT d = dst + geo.pl * cg;
       for (int64_t iw = 0; iw < geo.w; ++iw) {
-        std::memcpy(d + iw * cg, src + iw * geo.xs, static_cast<size_t>(cg) * f);
+        const float* HWY_RESTRICT sp = src + iw * geo.xs;
+        if (iw + kSlicePrefetch < geo.w) {
+          PrefetchLinesToL2(sp + kSlicePrefetch * geo.xs, 0, DivCeil(cg, 16));
+        }
+        float* HWY_RESTRICT dp = d + iw * cg;
+        int64_t c = 0;
+        for (; c + L <= cg; c += L) hn::StoreU(hn::LoadU(df, sp + c), df, dp + c);
+        if (c < cg) {
+          const size_t rest = static_cast<size_t>(cg - c);
+          StoreTail(df, LoadTail(df, sp + c, rest), dp + c, rest);
+        }
       }
       std::memset(dst + (geo.pl + geo.w) * cg, 0, static_cast<size_t>(geo.pr * cg) * f);
     }
