@@ -416,15 +416,16 @@ TEST_P(ConvTest, FewRowTiles) {
 
 // Grouped layers with at most 32 channels per group read A from a dense,
 // zero-padded copy of their group's channels (Blocking::group_slices,
-// lib/conv/direct_gemm.h): 1, 3, 16 and 32 channels per group, and 33 (not
-// sliced; nor 17 to 32 with stride 2); asymmetric padding, stride,
-// dilation, batch, pixel strides past
-// the channels, sum and clamp. A sliced plan holds the copy in its
-// workspace; a copy beyond 2 MiB falls back to reading the input itself.
+// lib/conv/direct_gemm.h): 1, 3, 8, 16 and 32 channels per group, and 33
+// (not sliced; nor 17 to 32 with stride 2, nor any stride on tiles of
+// fewer than 8 rows); asymmetric padding, stride, dilation, batch, pixel
+// strides past the channels, sum and clamp. A sliced plan holds the copy
+// in its workspace; a copy beyond 2 MiB falls back to reading the input.
 TEST_P(ConvTest, GroupSlices) {
   TestShapes(target(),
              {
                  "n=1,h=7,w=9,ci=32,co=48,k=3x3,p=1,g=2",
+                 "n=1,h=6,w=7,ci=64,co=40,k=3x3,p=1:0:0:1,g=2",
                  "n=2,h=6,w=5,ci=12,co=8,k=3x3,p=2:0:1:1,g=4",
                  "n=1,h=9,w=8,ci=64,co=64,k=3x3,s=2,p=1:0:1:0,g=2",
                  "n=1,h=9,w=8,ci=64,co=32,k=3x3,s=2,p=1:0:1:0,g=4",
